@@ -1,0 +1,402 @@
+# aioctl: create, track, stop, restart and inspect asyncio tasks.
+#
+# Every task is kept under one name, with the function and arguments that
+# made it, so it can be stopped, started again and inspected from the REPL
+# (aiorepl) while the application runs.
+
+import io
+import sys
+import time
+import asyncio
+from micropython import const
+from aiolog import datestr, match
+
+# Task states
+NEW = const(0)  # added, not started yet (waiting for its schedule)
+RUNNING = const(1)
+DONE = const(2)
+STOPPED = const(3)
+ERROR = const(4)
+
+# Keyword options of add() that control the task and are never passed to it.
+RESERVED = ("name", "_id", "on_stop", "on_error", "restart")
+
+_GREEN = "\033[92m"
+_YELLOW = "\033[33;1m"
+_RED = "\033[31;1m"
+_CYAN = "\033[36m"
+_END = "\033[0m"
+_LINE = "<" + "-" * 80 + ">"
+
+_tasks = {}  # name -> Task
+_seq = 0  # order of add(): MicroPython dicts keep no order
+_log = None  # stream with cat()/follow(), from set_log()
+_debug = False
+
+# Set by aioschedule when it is imported; aioctl itself never imports it.
+# It provides: has(name) (the task has a schedule: add() does not start it),
+# show(name, indent, debug) (its status lines), stop(name) (set the schedule
+# aside), start(name) (put it back; False if there was none), forget(name)
+# and ended(task) (a run has ended).
+sched = None
+
+
+class Task:
+    def __init__(self, name, fn, args, kwargs, on_stop, on_error, restart):
+        global _seq
+        _seq += 1
+        self.seq = _seq
+        self.name = name
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs
+        self.on_stop = on_stop
+        self.on_error = on_error
+        self.restart = restart
+        self.task = None  # asyncio Task of the current or last run
+        self.state = NEW
+        self.since = _now()
+        self.done_at = None
+        self.result = None
+        self.error = None  # exception of the last failed run
+        self.restarts = 0  # counted by aioschedule.watcher_loop
+
+
+def _now():
+    # time.time() is a float on unix and an int on boards.
+    return int(time.time())
+
+
+def aiotask(fn):
+    # Marks a function as an aioctl task. The function is returned as it is:
+    # aioctl.add() does the tracking, and the function can still be awaited
+    # directly.
+    if not callable(fn):
+        raise TypeError("aiotask: %r is not a function" % (fn,))
+    return fn
+
+
+def _callback(cb, first, args, kwargs):
+    # on_stop/on_error: a callable is called and its value becomes the result;
+    # anything else is the result itself.
+    if not callable(cb):
+        return cb
+    try:
+        if first is None:
+            return cb(*args, **kwargs)
+        return cb(first, *args, **kwargs)
+    except Exception as e:
+        return e
+
+
+async def _run(t):
+    try:
+        res = t.fn(*t.args, **t.kwargs)
+        # A plain function has run already; a coroutine function gave a
+        # generator to await.
+        if type(res) is _GEN:
+            res = await res
+        state = DONE
+    except asyncio.CancelledError:
+        state = STOPPED
+    except Exception as e:
+        state = ERROR
+        res = e
+    if t.task is not asyncio.current_task():
+        return  # stopped and started again meanwhile: this run is stale
+    if state == STOPPED:
+        if t.state != STOPPED:  # cancelled from outside aioctl.stop()
+            _stopped(t)
+    else:
+        if state == ERROR:
+            t.error = res
+            if t.on_error is not None:
+                res = _callback(t.on_error, res, t.args, t.kwargs)
+        t.state = state
+        t.result = res
+        t.done_at = _now()
+    if sched:
+        sched.ended(t)
+
+
+def _stopped(t):
+    t.state = STOPPED
+    t.done_at = _now()
+    t.result = _callback(t.on_stop, None, t.args, t.kwargs)
+
+
+async def _gen():
+    pass
+
+
+_GEN = type(_gen())
+
+
+def launch(t):
+    # Start a run of t now. Used by start() and by aioschedule.
+    t.state = RUNNING
+    t.since = _now()
+    t.done_at = None
+    t.task = asyncio.create_task(_run(t))
+
+
+def add(coro, *args, name=None, _id=None, on_stop=None, on_error=None, restart=True, **kwargs):
+    if not callable(coro):
+        raise TypeError("add: %r is not a coroutine function or callable" % (coro,))
+    if name is None:
+        name = _id
+    elif _id is not None and _id != name:
+        raise ValueError("add: name %r and _id %r differ" % (name, _id))
+    if name is None:
+        name = coro.__name__
+    if not isinstance(name, str) or not name or "*" in name:
+        raise ValueError("add: bad task name %r" % (name,))
+    if name in _tasks:
+        n = 1
+        while "%s@%d" % (name, n) in _tasks:
+            n += 1
+        name = "%s@%d" % (name, n)
+    t = Task(name, coro, args, kwargs, on_stop, on_error, restart)
+    _tasks[name] = t
+    # A scheduled task waits for its schedule instead of starting now.
+    if not (sched and sched.has(name)):
+        launch(t)
+    return name
+
+
+def _find(name, fn):
+    # name: one task, a pattern with "*", or None for all of them.
+    # Calls fn(task) for each; an unknown name prints one line.
+    if name is None:
+        names = _names()
+    elif not isinstance(name, str):
+        print("aioctl: task name must be a string, not %r" % (name,))
+        return False
+    elif "*" in name:
+        names = [n for n in _names() if match(name, n)]
+    else:
+        names = [name] if name in _tasks else []
+    if not names:
+        if name is not None:
+            print("aioctl: no task %r; tasks: %s" % (name, ", ".join(_names())))
+        return False
+    ok = True
+    for n in names:
+        t = _tasks.get(n)
+        if t is not None and fn(t) is False:
+            ok = False
+    return ok
+
+
+def _names():
+    return [t.name for t in sorted(_tasks.values(), key=lambda t: t.seq)]
+
+
+def group():
+    return _tasks
+
+
+def tasks():
+    # asyncio Tasks of the runs going on now, e.g. for asyncio.gather().
+    return [t.task for t in _tasks.values() if t.state == RUNNING]
+
+
+def _stop(t, stop_sch, all_=False):
+    if stop_sch and sched:
+        sched.stop(t.name)
+    if t.state == RUNNING:
+        if t.task is asyncio.current_task():
+            # A task cannot cancel itself; it should return instead.
+            if not all_:
+                print("aioctl: %s cannot stop itself; return from it instead" % t.name)
+            return False
+        t.task.cancel()
+        # Now, so that status() right after stop() shows it.
+        _stopped(t)
+    elif t.state == NEW:
+        t.state = STOPPED
+        t.done_at = _now()
+
+
+def stop(name=None, stop_sch=True):
+    if name is None:
+        # Stopping everything from inside a task leaves the caller running.
+        return _find(None, lambda t: _stop(t, stop_sch, True) or None)
+    return _find(name, lambda t: _stop(t, stop_sch))
+
+
+def _start(t):
+    if t.state == RUNNING:
+        print("aioctl: %s is already running" % t.name)
+        return False
+    if sched and sched.start(t.name):
+        return True
+    launch(t)
+
+
+def start(name):
+    return _find(name, _start)
+
+
+def _delete(t):
+    _stop(t, True)
+    if sched:
+        sched.forget(t.name)
+    _tasks.pop(t.name)
+
+
+def delete(name):
+    return _find(name, _delete)
+
+
+def reset():
+    # Stops and forgets every task and the log stream (for tests and the REPL).
+    global _log, _debug
+    stop()
+    for n in _names():
+        if sched:
+            sched.forget(n)
+        _tasks.pop(n)
+    _log = None
+    _debug = False
+
+
+def result(name=None):
+    if name is None:
+        return result_all()
+    if isinstance(name, str) and "*" not in name and name in _tasks:
+        return _tasks[name].result
+    _find(name, lambda t: print("%s --> %r" % (t.name, t.result)))
+
+
+def result_all(as_dict=False):
+    if as_dict:
+        return {n: t.result for n, t in _tasks.items()}
+    for n in _names():
+        print("%s --> %r" % (n, _tasks[n].result))
+
+
+def _traceback(t, indent=""):
+    if t.error is None:
+        print("%s%s: no error" % (indent, t.name))
+        return
+    print("%s%s: Traceback" % (indent, t.name))
+    if indent:
+        # print_exception writes to a stream: indent each of its lines.
+        buf = io.StringIO()
+        sys.print_exception(t.error, buf)
+        for line in buf.getvalue().split("\n"):
+            if line:
+                print(indent + line)
+    else:
+        sys.print_exception(t.error)
+
+
+def traceback(name=None):
+    if name is None:
+        for n in _names():
+            if _tasks[n].error is not None:
+                _traceback(_tasks[n])
+        return
+    _find(name, _traceback)
+
+
+def duration(s):
+    # 4 s, 00:01:56, 2 days, 03:00:00
+    s = int(s)
+    if s < 60:
+        return "%d s" % s
+    days, s = divmod(s, 86400)
+    hms = "%02d:%02d:%02d" % (s // 3600, s // 60 % 60, s % 60)
+    if days:
+        return "%d day%s, %s" % (days, "" if days == 1 else "s", hms)
+    return hms
+
+
+def _ago(t):
+    return "%s; %s ago" % (datestr(t), duration(_now() - t))
+
+
+def _errstr(e):
+    return "%s%s%s: %s" % (_RED, type(e).__name__, _END, e)
+
+
+def _status(t, log, debug, indent="    "):
+    st = t.state
+    scheduled = sched and sched.has(t.name)
+    if st == RUNNING:
+        print("%s●%s %s: status: %srunning%s since %s" % (_GREEN, _END, t.name, _GREEN, _END, _ago(t.since)))
+    else:
+        if st == ERROR:
+            dot, word, res = _RED, "ERROR", t.result
+            res = _errstr(res) if isinstance(res, Exception) else repr(res)
+            word = _RED + word + _END
+        elif st == STOPPED:
+            dot, word, res = _YELLOW, _YELLOW + "stopped" + _END, repr(t.result)
+        elif st == DONE:
+            dot, word, res = "", "done", repr(t.result)
+        else:
+            dot, word, res = "", "idle", ""
+        when = _ago(t.done_at) if t.done_at is not None else datestr(t.since)
+        if scheduled:
+            if st == NEW:
+                word = "scheduled"
+            else:
+                word = "scheduled - " + word
+            if st != ERROR:
+                dot = _CYAN
+        if scheduled and st == NEW:
+            word = _CYAN + word + _END
+        print("%s●%s %s: status: %s @ %s --> result: %s" % (dot, _END if dot else "", t.name, word, when, res))
+    if scheduled:
+        sched.show(t.name, indent, debug)
+    if t.restarts:
+        print("%s┗━► restarts: %d" % (indent, t.restarts))
+    if debug:
+        print("%s┗━► args: %r" % (indent, t.args))
+        print("%s┗━► kwargs: %r" % (indent, t.kwargs))
+        if t.done_at is not None and st != NEW:
+            print("%s┗━► runtime: %s" % (indent, duration(t.done_at - t.since)))
+        if t.error is not None:
+            print("%s┗━► traceback:" % indent)
+            _traceback(t, indent + "      ")
+    if log and _log:
+        _log.cat("[%s]" % t.name)
+    print(_LINE)
+
+
+def status(name=None, log=True, debug=False):
+    return _find(name, lambda t: _status(t, log, debug or _debug))
+
+
+def debug():
+    global _debug
+    _debug = not _debug
+    print("debug mode: %s" % _debug)
+
+
+def set_log(stream):
+    global _log
+    _log = stream
+
+
+def log(grep=""):
+    if _log:
+        _log.cat(grep)
+
+
+async def follow(grep=""):
+    if _log:
+        await _log.follow(grep)
+
+
+def run():
+    # Runs the event loop until no task is running.
+    async def main():
+        while True:
+            running = tasks()
+            if not running:
+                return
+            await asyncio.gather(*running)
+
+    asyncio.run(main())

@@ -1,0 +1,426 @@
+import re
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def plain(s):
+    return ANSI.sub("", s)
+
+
+def test_names_and_reserved_options(mp):
+    out = mp.run(
+        """
+        import asyncio, aioctl
+
+        @aioctl.aiotask
+        async def job(a, b=1, **kw):
+            await asyncio.sleep_ms(1)
+            return (a, b, sorted(kw))
+
+        async def main():
+            print(aioctl.add(job, 1))
+            print(aioctl.add(job, 2, b=3))
+            print(aioctl.add(job, 3))
+            print(aioctl.add(job, 4, name="x", _id="x", on_stop=1, on_error=2, restart=False, extra=5))
+            print(aioctl.add(job, 5, _id="y"))
+            aioctl.delete("job@1")
+            print(aioctl.add(job, 6))
+            await asyncio.sleep_ms(20)
+            for n in ("job", "job@1", "job@2", "x", "y"):
+                print(n, aioctl.result(n))
+
+        asyncio.run(main())
+        """
+    )
+    assert out.split("\n")[:6] == ["job", "job@1", "job@2", "x", "y", "job@1"]
+    assert "job (1, 1, [])" in out
+    assert "job@1 (6, 1, [])" in out
+    assert "job@2 (3, 1, [])" in out
+    # reserved options are taken out; everything else reaches the task
+    assert "x (4, 1, ['extra'])" in out
+    assert "y (5, 1, [])" in out
+
+
+def test_add_bad_input_raises_naming_the_value(mp):
+    out = mp.run(
+        """
+        import asyncio, aioctl
+
+        async def ok():
+            return 1
+
+        for args, kw in (((42,), {}), ((ok(),), {}), ((ok,), {"name": 5}),
+                         ((ok,), {"name": "a", "_id": "b"}), ((ok,), {"name": "a*"})):
+            try:
+                aioctl.add(*args, **kw)
+                print("no error", args, kw)
+            except (TypeError, ValueError) as e:
+                print(type(e).__name__, e)
+        print(list(aioctl.group()))
+        """
+    )
+    lines = out.splitlines()
+    assert lines[0] == "TypeError add: 42 is not a coroutine function or callable"
+    assert lines[1].startswith("TypeError add: <generator")
+    assert lines[2] == "ValueError add: bad task name 5"
+    assert lines[3] == "ValueError add: name 'a' and _id 'b' differ"
+    assert lines[4] == "ValueError add: bad task name 'a*'"
+    assert lines[5] == "[]"
+
+
+def test_results_errors_callbacks_and_plain_functions(mp):
+    out = mp.run(
+        """
+        import asyncio, aioctl
+
+        async def fails(x):
+            await asyncio.sleep_ms(1)
+            raise ValueError("bad %s" % x)
+
+        async def forever(x):
+            while True:
+                await asyncio.sleep_ms(2)
+
+        def plain(a, b):
+            return a + b
+
+        def on_err(e, x):
+            return "handled %s %s" % (type(e).__name__, x)
+
+        async def main():
+            aioctl.add(fails, 1)
+            aioctl.add(fails, 2, name="f2", on_error=on_err)
+            aioctl.add(fails, 3, name="f3", on_error="fallback")
+            aioctl.add(forever, 4, on_stop=lambda x: "stopped %s" % x)
+            aioctl.add(forever, 5, name="fv2", on_stop="bye")
+            aioctl.add(plain, 20, 22)
+            await asyncio.sleep_ms(20)
+            aioctl.stop("forever")
+            aioctl.stop("fv2")
+            await asyncio.sleep_ms(5)
+            r = aioctl.result("fails")
+            print(type(r).__name__, r)
+            print(aioctl.result_all(as_dict=True) == {
+                "fails": r, "f2": "handled ValueError 2", "f3": "fallback",
+                "forever": "stopped 4", "fv2": "bye", "plain": 42})
+            print([aioctl.group()[n].state for n in ("fails", "f2", "forever", "plain")])
+            aioctl.result_all()
+
+        asyncio.run(main())
+        """
+    )
+    lines = out.splitlines()
+    assert lines[0] == "ValueError bad 1"
+    assert lines[1] == "True"
+    assert lines[2] == "[4, 4, 3, 2]"  # ERROR, ERROR, STOPPED, DONE
+    assert lines[3:] == [
+        "fails --> ValueError('bad 1',)",
+        "f2 --> 'handled ValueError 2'",
+        "f3 --> 'fallback'",
+        "forever --> 'stopped 4'",
+        "fv2 --> 'bye'",
+        "plain --> 42",
+    ]
+
+
+def test_stop_start_delete_and_wildcards(mp):
+    out = mp.run(
+        """
+        import asyncio, aioctl
+
+        count = {}
+
+        async def tick(n):
+            count[n] = count.get(n, 0) + 1
+            while True:
+                await asyncio.sleep_ms(2)
+
+        async def main():
+            aioctl.add(tick, "a", name="tick.a")
+            aioctl.add(tick, "b", name="tick.b")
+            aioctl.add(tick, "c", name="other")
+            await asyncio.sleep_ms(10)
+            print(len(aioctl.tasks()))
+            print(aioctl.stop("tick.*"))
+            await asyncio.sleep_ms(5)
+            print(len(aioctl.tasks()), [aioctl.group()[n].state for n in ("tick.a", "tick.b", "other")])
+            print(aioctl.start("tick.a"))
+            await asyncio.sleep_ms(5)
+            print(count)
+            print(aioctl.start("tick.a"))
+            print(aioctl.delete("tick.*"))
+            await asyncio.sleep_ms(5)
+            print(sorted(aioctl.group()), len(aioctl.tasks()))
+            print(aioctl.stop())
+            await asyncio.sleep_ms(5)
+            print(len(aioctl.tasks()))
+
+        asyncio.run(main())
+        """
+    )
+    lines = out.splitlines()
+    assert lines[0] == "3"
+    assert lines[1] == "True"
+    assert lines[2] == "1 [3, 3, 1]"
+    assert lines[3] == "True"
+    assert lines[4] == "{'a': 2, 'b': 1, 'c': 1}" or eval(lines[4]) == {"a": 2, "b": 1, "c": 1}
+    assert lines[5] == "aioctl: tick.a is already running"
+    assert lines[6] == "False"
+    assert lines[7] == "True"
+    assert lines[8] == "['other'] 1"
+    assert lines[9:] == ["True", "0"]
+
+
+def test_unknown_names_print_one_line_and_never_raise(mp):
+    out = mp.run(
+        """
+        import asyncio, aioctl
+
+        ticks = [0]
+
+        async def worker():
+            while True:
+                ticks[0] += 1
+                await asyncio.sleep_ms(1)
+
+        async def fails():
+            raise OSError(5)
+
+        async def main():
+            aioctl.add(worker)
+            aioctl.add(fails)
+            await asyncio.sleep_ms(5)
+            before = ticks[0]
+            print(aioctl.status("nope"), aioctl.result("nope"), aioctl.traceback("nope"))
+            print(aioctl.stop("nope"), aioctl.start("nope"), aioctl.delete("nope"))
+            print(aioctl.stop("no*"), aioctl.status(42))
+            print(aioctl.start("worker"))
+            aioctl.log("x")  # no log stream set: nothing, no error
+            await asyncio.sleep_ms(5)
+            print(ticks[0] > before, repr(aioctl.result("fails")))
+
+        asyncio.run(main())
+        """
+    )
+    lines = out.splitlines()
+    unknown = "aioctl: no task 'nope'; tasks: worker, fails"
+    assert lines[:7] == [unknown] * 3 + ["False None None"] + [unknown] * 3
+    assert lines[7] == "False False False"
+    assert lines[8] == "aioctl: no task 'no*'; tasks: worker, fails"
+    assert lines[9] == "aioctl: task name must be a string, not 42"
+    assert lines[10] == "False False"
+    assert lines[11] == "aioctl: worker is already running"
+    assert lines[12] == "False"
+    assert lines[13] == "True OSError(5,)"
+
+
+def test_status_tree(mp):
+    out = mp.run(
+        """
+        import asyncio, aioctl, aiolog
+
+        log = aiolog.Logger("app")
+        aioctl.set_log(aiolog.streamlog)
+
+        async def runs():
+            log.info("[runs] working")
+            while True:
+                await asyncio.sleep_ms(5)
+
+        async def done():
+            log.info("[done] finished")
+            return 42
+
+        async def fails():
+            raise ValueError("bad value")
+
+        async def stopped():
+            await asyncio.sleep(10)
+
+        async def main():
+            aioctl.add(runs)
+            aioctl.add(done)
+            aioctl.add(fails)
+            aioctl.add(stopped, on_stop="bye")
+            await asyncio.sleep_ms(10)
+            aioctl.stop("stopped")
+            aioctl.status()
+            print("=== debug")
+            aioctl.status("fails", debug=True)
+            print("=== toggle")
+            aioctl.debug()
+            aioctl.status("done", log=False)
+            aioctl.debug()
+
+        asyncio.run(main())
+        """
+    )
+    text = plain(out)
+    date = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
+    sep = "<" + "-" * 80 + ">"
+    tree = text.split("=== debug")[0].splitlines()
+    assert re.fullmatch(r"● runs: status: running since %s; [01] s ago" % date, tree[0])
+    assert re.fullmatch(date + r" \[app\] \[INFO\] \[runs\] working", tree[1])
+    assert tree[2] == sep
+    assert re.fullmatch(r"● done: status: done @ %s; [01] s ago --> result: 42" % date, tree[3])
+    assert tree[4].endswith("[app] [INFO] [done] finished")
+    assert tree[5] == sep
+    assert re.fullmatch(r"● fails: status: ERROR @ %s; [01] s ago --> result: ValueError: bad value" % date, tree[6])
+    assert tree[7] == sep
+    assert re.fullmatch(r"● stopped: status: stopped @ %s; [01] s ago --> result: 'bye'" % date, tree[8])
+    assert tree[9] == sep
+    assert len(tree) == 10
+    # colours: running green, error red, stopped yellow, done plain
+    assert "\x1b[92m●\x1b[0m runs" in out
+    assert "\x1b[31;1m●\x1b[0m fails" in out
+    assert "\x1b[33;1m●\x1b[0m stopped" in out
+    assert "\n● done" in out
+    dbg = text.split("=== debug")[1].split("=== toggle")[0].splitlines()[1:]
+    assert dbg[1:5] == ["    ┗━► args: ()", "    ┗━► kwargs: {}", "    ┗━► runtime: 0 s", "    ┗━► traceback:"]
+    assert dbg[5].strip() == "fails: Traceback"
+    assert dbg[-3].strip().startswith('File "') and dbg[-2].strip() == "ValueError: bad value"
+    toggled = text.split("=== toggle")[1].splitlines()[1:]
+    assert toggled[0] == "debug mode: True"
+    assert "    ┗━► args: ()" in toggled
+    assert not any("finished" in line for line in toggled)  # log=False
+    assert toggled[-1] == "debug mode: False"
+
+
+def test_durations(mp):
+    out = mp.run(
+        """
+        import aioctl
+        for s in (0, 4, 59, 60, 116, 3599, 86399, 86400, 2 * 86400 + 3 * 3600, 1.9):
+            print(aioctl.duration(s))
+        """
+    )
+    assert out.splitlines() == [
+        "0 s", "4 s", "59 s", "00:01:00", "00:01:56", "00:59:59", "23:59:59",
+        "1 day, 00:00:00", "2 days, 03:00:00", "1 s",
+    ]
+
+
+def test_board_time_module_int_time_and_8_tuple(mp):
+    # Boards: time.time() is an int and localtime() an 8-tuple. A stand-in
+    # time module (tests/mp/boardtime.py) behaves so; aioctl must not care.
+    out = mp.run(
+        """
+        import sys, boardtime
+        sys.modules["time"] = boardtime
+        import asyncio, aioctl, aiolog
+
+        async def job():
+            await asyncio.sleep_ms(1)
+            return 7
+
+        async def main():
+            aioctl.add(job)
+            await asyncio.sleep_ms(10)
+            aioctl.status()
+
+        print(type(boardtime.time()).__name__, len(boardtime.localtime()))
+        print(aiolog.datestr(0))
+        asyncio.run(main())
+        """
+    )
+    lines = plain(out).splitlines()
+    assert lines[0] == "int 8"
+    assert lines[1] == "1970-01-01 00:00:00"
+    assert re.fullmatch(r"● job: status: done @ \d{4}-\d\d-\d\d \d\d:\d\d:\d\d; [01] s ago --> result: 7", lines[2])
+
+
+def test_traceback_and_self_stop(mp):
+    out = mp.run(
+        """
+        import asyncio, aioctl
+
+        async def inner():
+            raise KeyError("k")
+
+        async def fails():
+            await inner()
+
+        async def stops_itself():
+            print(aioctl.stop("stops_itself"))
+            print(aioctl.stop())  # all others; leaves the caller running
+            return "still here"
+
+        async def other():
+            await asyncio.sleep(5)
+
+        async def main():
+            aioctl.add(fails)
+            aioctl.add(other)
+            await asyncio.sleep_ms(5)
+            aioctl.add(stops_itself)
+            await asyncio.sleep_ms(5)
+            print(aioctl.result("stops_itself"), aioctl.group()["other"].state)
+            aioctl.traceback("fails")
+            aioctl.traceback("other")
+
+        asyncio.run(main())
+        """
+    )
+    lines = out.splitlines()
+    assert lines[0] == "aioctl: stops_itself cannot stop itself; return from it instead"
+    assert lines[1] == "False"
+    assert lines[2] == "True"
+    assert lines[3] == "still here 3"
+    assert lines[4] == "fails: Traceback"
+    assert lines[5] == "Traceback (most recent call last):"
+    assert "in fails" in out and "in inner" in out
+    assert lines[-2] == "KeyError: k"
+    assert lines[-1] == "other: no error"
+
+
+def test_run_and_reset(mp):
+    out = mp.run(
+        """
+        import asyncio, aioctl
+
+        async def short(ms):
+            await asyncio.sleep_ms(ms)
+            return ms
+
+        aioctl.add(short, 5)
+        aioctl.add(short, 15)
+        aioctl.run()  # returns when nothing is running
+        print(aioctl.result_all(as_dict=True) == {"short": 5, "short@1": 15})
+        aioctl.set_log(object())
+        aioctl.reset()
+        print(aioctl.group(), aioctl._log)
+        """
+    )
+    assert out.splitlines() == ["True", "{} None"]
+
+
+def test_gather_tasks_as_in_seed(mp):
+    # The seed example ends with asyncio.gather(*aioctl.tasks()).
+    out = mp.run(
+        """
+        import asyncio, aioctl
+
+        async def job(ms):
+            await asyncio.sleep_ms(ms)
+            return ms
+
+        async def stopper():
+            await asyncio.sleep_ms(20)
+            aioctl.stop("forever")
+
+        async def forever():
+            while True:
+                await asyncio.sleep_ms(5)
+
+        async def main():
+            for ms in (1, 5, 10):
+                aioctl.add(job, ms)
+            aioctl.add(forever)
+            aioctl.add(stopper)
+            await asyncio.gather(*aioctl.tasks())
+            print(sorted(str(v) for v in aioctl.result_all(as_dict=True).values()))
+
+        asyncio.run(main())
+        """
+    )
+    assert out.strip() == "['1', '10', '5', 'None', 'None']"
