@@ -89,7 +89,13 @@ def _callback(cb, first, args, kwargs):
         return e
 
 
-async def _run(t):
+async def _run(t, hold):
+    if hold and sched and sched.has(t.name) and t.task is asyncio.current_task():
+        # Scheduled after add() started it but before it began: wait for
+        # the schedule instead.
+        t.state = NEW
+        t.task = None
+        return
     try:
         res = t.fn(*t.args, **t.kwargs)
         # A plain function has run already; a coroutine function gave a
@@ -132,12 +138,12 @@ async def _gen():
 _GEN = type(_gen())
 
 
-def launch(t):
+def launch(t, hold=False):
     # Start a run of t now. Used by start() and by aioschedule.
     t.state = RUNNING
     t.since = _now()
     t.done_at = None
-    t.task = asyncio.create_task(_run(t))
+    t.task = asyncio.create_task(_run(t, hold))
 
 
 def add(coro, *args, name=None, _id=None, on_stop=None, on_error=None, restart=True, **kwargs):
@@ -160,7 +166,7 @@ def add(coro, *args, name=None, _id=None, on_stop=None, on_error=None, restart=T
     _tasks[name] = t
     # A scheduled task waits for its schedule instead of starting now.
     if not (sched and sched.has(name)):
-        launch(t)
+        launch(t, True)
     return name
 
 
@@ -302,10 +308,10 @@ def traceback(name=None):
 
 
 def duration(s):
-    # 4 s, 00:01:56, 2 days, 03:00:00
-    s = int(s)
+    # 0.5 s, 4 s, 00:01:56, 2 days, 03:00:00
     if s < 60:
-        return "%d s" % s
+        return ("%d s" if s == int(s) or s >= 10 else "%.1f s") % s
+    s = int(s)
     days, s = divmod(s, 86400)
     hms = "%02d:%02d:%02d" % (s // 3600, s // 60 % 60, s % 60)
     if days:
