@@ -30,13 +30,14 @@ _LINE = "<" + "-" * 80 + ">"
 
 _tasks = {}  # name -> Task
 _seq = 0  # order of add(): MicroPython dicts keep no order
+_fresh = set()  # tasks whose run add() started and that have not begun yet
 _log = None  # stream with cat()/follow(), from set_log()
 _debug = False
 
 # Set by aioschedule when it is imported; aioctl itself never imports it.
 # It provides: has(name) (the task has a schedule: add() does not start it),
 # show(name, indent, debug) (its status lines), stop(name) (set the schedule
-# aside), start(name) (put it back; False if there was none), forget(name)
+# aside; False if there was none), start(name) (put it back; False if there was none), forget(name)
 # and ended(task) (a run has ended).
 sched = None
 
@@ -89,13 +90,10 @@ def _callback(cb, first, args, kwargs):
         return e
 
 
-async def _run(t, hold):
-    if hold and sched and sched.has(t.name) and t.task is asyncio.current_task():
-        # Scheduled after add() started it but before it began: wait for
-        # the schedule instead.
-        t.state = NEW
-        t.task = None
-        return
+async def _run(t):
+    if t.task is not asyncio.current_task():
+        return  # taken back by hold() before it began
+    _fresh.discard(t)
     try:
         res = t.fn(*t.args, **t.kwargs)
         # A plain function has run already; a coroutine function gave a
@@ -138,12 +136,25 @@ async def _gen():
 _GEN = type(_gen())
 
 
-def launch(t, hold=False):
+def launch(t, fresh=False):
     # Start a run of t now. Used by start() and by aioschedule.
     t.state = RUNNING
     t.since = _now()
     t.done_at = None
-    t.task = asyncio.create_task(_run(t, hold))
+    t.task = asyncio.create_task(_run(t))
+    if fresh:
+        _fresh.add(t)
+
+
+def hold(t):
+    # Takes back the run that add() started, if it has not begun yet: a task
+    # scheduled right after add() waits for its schedule. True if held.
+    if t not in _fresh:
+        return False
+    _fresh.discard(t)
+    t.task = None
+    t.state = NEW
+    return True
 
 
 def add(coro, *args, name=None, _id=None, on_stop=None, on_error=None, restart=True, **kwargs):
@@ -208,8 +219,8 @@ def tasks():
 
 
 def _stop(t, stop_sch, all_=False):
-    if stop_sch and sched:
-        sched.stop(t.name)
+    if stop_sch and sched and sched.stop(t.name) and t.state != RUNNING:
+        t.state = STOPPED  # between runs: it had a schedule, now it has none
     if t.state == RUNNING:
         if t.task is asyncio.current_task():
             # A task cannot cancel itself; it should return instead.

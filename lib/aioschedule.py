@@ -131,6 +131,8 @@ def _push(s):
 
 def _kill(s):
     global _dead
+    if s.dead:
+        return  # a one-off that has run: in no heap or list
     s.dead = True
     if s.pending:
         _pending.remove(s)
@@ -173,9 +175,9 @@ def schedule(name, start_in=0, repeat=False):
     # False/None for once, True for "every start_in seconds".
     if not isinstance(name, str) or name not in aioctl.group():
         raise ValueError("schedule: no aioctl task %r" % (name,))
-    # A run that aioctl.add() started but that has not begun yet will not
-    # begin (aioctl._run checks): a scheduled task waits until it is due.
     _make(name, start_in, repeat)
+    # If aioctl.add() has just started it, it waits for its schedule instead.
+    aioctl.hold(aioctl.group()[name])
     return True
 
 
@@ -266,7 +268,8 @@ def _fire(s, now, log):
         s.last = _wall_ms_fn() // 1000
         aioctl.launch(t)
     if not s.every:
-        del _active[s.name]
+        # A one-off stays in _active (for status and the watcher), out of the heap.
+        s.dead = True
         return False
     late = _diff(now, s.due)
     n = 1
@@ -348,7 +351,7 @@ async def watcher_loop(alog=None, sleep=30, backoff=1, max_backoff=60):
                 if t.done_at - t.since >= max_backoff:
                     k = 0  # it ran a good while before failing
                 streak[n] = k + 1
-                delay = min(cap, base << k) if k else 0
+                delay = min(cap, base << (k - 1)) if k else 0
                 waiting[n] = _add(now, delay)
                 if alog:
                     # Tagged [name] so that aioctl.status(name) shows it.
@@ -375,7 +378,11 @@ def has(name):
 
 def show(name, indent, debug):
     s = _active[name]
-    if s.pending:
+    if s.dead:
+        line = "no next run"
+        if s.last is not None:
+            line = "last @ %s --> %s" % (datestr(s.last), line)
+    elif s.pending:
         line = "starts %s after schedule_loop starts" % aioctl.duration(s.due / 1000)
     else:
         ms = s.wait_ms(_ticks())
@@ -392,6 +399,8 @@ def stop(name):
     if s:
         _kill(s)
         _parked[name] = s
+        return True
+    return False
 
 
 def start(name):
