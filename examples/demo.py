@@ -1,0 +1,96 @@
+# The seed document's example, on a bare unix port: scheduled tasks, a
+# watcher that restarts a failing task, a task stopped and started again,
+# and the aioctl.status() tree printed as it all happens. Ends by itself
+# after about 13 s. Uses aiorepl and micropython-lib logging when they are
+# installed; aiolog.Logger otherwise.
+
+import asyncio
+import sys
+import time
+import aioctl
+import aioschedule
+from aiolog import streamlog, Logger
+
+try:
+    import logging
+
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s [%(name)s] [%(levelname)s] %(message)s",
+        datefmt="%Y-%m-%d %H:%M:%S",
+        stream=streamlog,
+    )
+    log = logging.getLogger(sys.platform)
+except ImportError:
+    log = Logger(sys.platform)
+
+aioctl.set_log(streamlog)
+
+
+@aioschedule.schedule_task(start_in=2, repeat=4)
+@aioctl.aiotask
+async def test(a, b=1, alog=log, logid=""):
+    if not logid:
+        logid = "test"
+    await asyncio.sleep_ms(100)
+    alog.info(f"[{logid}] start: hello {a}, {b}")
+    await asyncio.sleep(1)
+    alog.info(f"[{logid}] done: hello {a}, {b}")
+    return 42
+
+
+async def flaky(alog=log):
+    # Fails every time: watcher_loop restarts it, waiting longer each time.
+    await asyncio.sleep_ms(300)
+    alog.info("[flaky] reading sensor")
+    raise OSError(110)
+
+
+async def blink(alog=log):
+    n = 0
+    while True:
+        n += 1
+        await asyncio.sleep_ms(500)
+    return n
+
+
+async def conductor():
+    def show(title, **kw):
+        print("\n=== %s" % title)
+        aioctl.status(**kw)
+
+    await asyncio.sleep_ms(500)
+    show("t=0.5 s: test and test_from wait for their schedules")
+    await asyncio.sleep(3)
+    show("t=3.5 s: both have run; flaky was restarted by watcher_loop")
+    aioctl.stop("blink")
+    await asyncio.sleep(3)
+    show("t=6.5 s: blink stopped", name="blink")
+    aioctl.start("blink")
+    await asyncio.sleep(6)
+    show("t=12.5 s")
+    show("test_from in debug mode", name="test_from", debug=True)
+    aioctl.stop()  # everything else; the demo ends
+
+
+async def main():
+    print("starting tasks...")
+    aioctl.add(test, "world", b=10)
+    aioctl.add(test, "from", b=20, name="test_from", _id="test_from", logid="test_from")
+    aioschedule.schedule("test_from", start_in=time.localtime(time.time() + 3), repeat=3)
+    aioctl.add(flaky)
+    aioctl.add(blink)
+    try:
+        import aiorepl
+
+        aioctl.add(aiorepl.task, name="repl", prompt=">>> ")
+    except ImportError:
+        pass
+    aioctl.add(aioschedule.watcher_loop, alog=log, backoff=1, max_backoff=4)
+    aioctl.add(aioschedule.schedule_loop, alog=log)
+    aioctl.add(conductor)
+    await asyncio.gather(*aioctl.tasks())
+    print("\nall tasks ended")
+
+
+asyncio.run(main())
