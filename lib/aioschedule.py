@@ -90,13 +90,22 @@ class _Nap:
     # An interruptible sleep: wake() ends it early. The sleeping task is
     # cancelled and the CancelledError is swallowed, which allocates nothing
     # in the usual case (sleep until due).
-    def __init__(self):
+    def __init__(self, owner):
+        self.owner = owner
         self.task = None
         self.asleep = False
         self.poked = False
 
-    async def sleep(self, ms, ctl):
+    def claim(self):
+        # One schedule_loop (one watcher_loop) at a time: they share state.
+        if self.task is not None:
+            raise RuntimeError("%s is already running" % self.owner)
         self.task = asyncio.current_task()
+
+    def release(self):
+        self.task = None
+
+    async def sleep(self, ms, ctl):
         self.asleep = True
         try:
             await asyncio.sleep_ms(ms)
@@ -115,8 +124,8 @@ class _Nap:
             self.task.cancel()
 
 
-_loop_nap = _Nap()
-_watch_nap = _Nap()
+_loop_nap = _Nap("schedule_loop")
+_watch_nap = _Nap("watcher_loop")
 
 
 def _push(s):
@@ -282,8 +291,15 @@ def _fire(s, now, log):
 
 
 async def schedule_loop(alog=None):
+    _loop_nap.claim()
+    try:
+        await _schedule_loop(alog, _ctl_of(asyncio.current_task()))
+    finally:
+        _loop_nap.release()
+
+
+async def _schedule_loop(alog, ctl):
     global _t0
-    ctl = _ctl_of(asyncio.current_task())
     if _t0 is None:
         _t0 = _ticks()
         for s in _pending:
@@ -330,10 +346,17 @@ async def watcher_loop(alog=None, sleep=30, backoff=1, max_backoff=60):
     # restart=False, or scheduled: those run again when next due). A task
     # that keeps failing waits backoff, 2*backoff, 4*backoff... (at most
     # max_backoff) seconds before each restart.
-    ctl = _ctl_of(asyncio.current_task())
     base = _seconds("backoff", backoff) or 1
     cap = _seconds("max_backoff", max_backoff)
     poll = _seconds("sleep", sleep) or 1
+    _watch_nap.claim()
+    try:
+        await _watch(alog, _ctl_of(asyncio.current_task()), base, cap, poll, max_backoff)
+    finally:
+        _watch_nap.release()
+
+
+async def _watch(alog, ctl, base, cap, poll, max_backoff):
     waiting = {}  # name -> ticks of its restart
     streak = {}  # name -> failures in a row
     while True:
@@ -351,7 +374,7 @@ async def watcher_loop(alog=None, sleep=30, backoff=1, max_backoff=60):
                 if t.done_at - t.since >= max_backoff:
                     k = 0  # it ran a good while before failing
                 streak[n] = k + 1
-                delay = min(cap, base << (k - 1)) if k else 0
+                delay = min(cap, base << min(k - 1, 24)) if k else 0
                 waiting[n] = _add(now, delay)
                 if alog:
                     # Tagged [name] so that aioctl.status(name) shows it.

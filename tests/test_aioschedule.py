@@ -4,6 +4,12 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 DATE = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
 
 
+# Scheduling jitter allowed in these tests. Starts are 0-1 ms late on a
+# quiet machine; a loaded CI machine adds more. The tests are built so that
+# a wrong rule (drift, a burst, a stacked run) misses by far more than this.
+TOL = 10
+
+
 def plain(s):
     return ANSI.sub("", s)
 
@@ -53,7 +59,10 @@ async def main():
     await asyncio.sleep_ms(60)            # schedule_loop not started yet
     print("before", starts.get("deco"), starts.get("late"), len(starts.get("now")))
     aioctl.add(loop, name="schedule_loop")
-    await asyncio.sleep_ms(640)
+    await asyncio.sleep_ms(1)
+    await asyncio.sleep_ms(235 - ms())
+    time.sleep_ms(35)  # blocks the loop: the run due at 250 starts late
+    await asyncio.sleep_ms(640 - ms())
     show("deco")
     show("late")
 
@@ -66,11 +75,14 @@ asyncio.run(main())
     late = ints(lines[2])
     # start_in counts from schedule_loop's start; run k is due at start_in + k*repeat
     assert len(deco) in (11, 12)
+    assert deco[3] >= 268  # due at 250, started after the block
     for k, t in enumerate(deco):
-        assert 0 <= t - (100 + 50 * k) <= 3, (k, deco)
+        if k != 3:
+            # the runs after the late one are back on the grid: no drift
+            assert 0 <= t - (100 + 50 * k) <= TOL, (k, deco)
     assert len(late) in (3, 4)
     for k, t in enumerate(late):
-        assert 0 <= t - 200 * (k + 1) <= 3, (k, late)
+        assert 0 <= t - 200 * (k + 1) <= TOL, (k, late)
 
 
 def test_start_in_counts_from_the_call_once_the_loop_runs_and_floats_work(mp):
@@ -93,7 +105,7 @@ asyncio.run(main())
     )
     lines = plain(out).splitlines()
     delay, runs, still = lines[0].split()[1:]
-    assert 35 <= int(delay) <= 38
+    assert 35 <= int(delay) <= 35 + TOL
     assert runs == "1" and still == "True"  # a one-off stays, with no next run
     assert re.fullmatch(r"● a: status: scheduled - done @ %s; [01] s ago --> result: 'a'" % DATE, lines[1])
     assert re.fullmatch(r"    ┗━► schedule: last @ %s --> no next run" % DATE, lines[2])
@@ -135,8 +147,8 @@ asyncio.run(main())
     assert re.fullmatch(r"● w8: status: scheduled @ %s --> result: " % DATE, lines[1])
     assert re.fullmatch(r"    ┗━► schedule: starts in 1.1 s @ 2026-01-01 00:00:01", lines[2])
     w9 = ints(lines[4])
-    assert 0 <= w9[0] - expect <= 3, (expect, w9)
-    assert len(w9) == 2 and 98 <= w9[1] - w9[0] <= 102
+    assert 0 <= w9[0] - expect <= TOL, (expect, w9)
+    assert len(w9) == 2 and 100 - TOL <= w9[1] - w9[0] <= 100 + TOL
     assert lines[5] == "w8 None"
 
 
@@ -200,8 +212,8 @@ asyncio.run(main())
     assert len(before) == 3  # 0, 50, 100
     assert len(during) == 0
     # one catch-up run right after the block, then back on the 50 ms grid
-    assert after[0] - 350 <= 5
-    assert all(t % 50 <= 3 for t in after[1:]), after
+    assert after[0] - 350 <= TOL
+    assert all(t % 50 <= TOL for t in after[1:]), after
     assert len(after) in (3, 4)
     assert ints(lines[1]) == [4] or ints(lines[1]) == [3]
 
@@ -243,9 +255,9 @@ asyncio.run(main())
     lines = out.splitlines()
     assert lines[0] == "idle reads 0"
     _, soon, gone, far0 = lines[1].split()
-    assert 30 <= int(soon) <= 33
+    assert 30 <= int(soon) <= 30 + TOL
     assert gone == "False"
-    assert 10 <= int(far0) <= 13
+    assert 10 <= int(far0) <= 10 + TOL
 
 
 WRAP = """
@@ -290,7 +302,7 @@ asyncio.run(main())
     assert 90 <= eval(lines[1].split(None, 1)[1])[0] <= 150  # the stand-in really wrapped
     assert len(w) in (7, 8)
     for k, t in enumerate(w):
-        assert 0 <= t - (20 + 40 * k) <= 3, w
+        assert 0 <= t - (20 + 40 * k) <= TOL, w
 
 
 def test_waits_longer_than_the_ticks_horizon(mp):
@@ -357,11 +369,12 @@ asyncio.run(main())
 """
     )
     c = ints(out.splitlines()[0])
-    assert [t for t in c if t < 120] and all(t % 50 <= 3 for t in c if t < 120)
-    assert not [t for t in c if 120 < t < 268]
+    assert [t for t in c if t < 120] and all(t % 50 <= TOL for t in c if t < 120)
+    assert not [t for t in c if 120 + TOL < t < 268]
     resumed = [t for t in c if t >= 268]
-    assert resumed[0] - 270 <= 4  # one catch-up run at the restart...
-    assert all(t % 50 <= 3 for t in resumed[1:]) and len(resumed) >= 3  # ...then the old grid
+    assert resumed[0] - 270 <= TOL  # one catch-up run at the restart...
+    # ...then the old grid (a re-based grid would be 270 + k*50 + late)
+    assert all(t % 50 <= TOL for t in resumed[1:]) and len(resumed) >= 3
 
 
 def test_status_lines_and_stop_start_keep_the_schedule(mp):
@@ -420,7 +433,7 @@ asyncio.run(main())
     runs = [int(x) for x in t[5].split()]
     # stopped at 60 ms and started at 220 ms: no catch-up for the time it was
     # stopped; the next run is on the old grid (30 + k*100), at 230.
-    assert runs[0] in range(30, 34) and len(runs) == 2 and runs[1] in range(230, 234), runs
+    assert 30 <= runs[0] <= 30 + TOL and len(runs) == 2 and 230 <= runs[1] <= 230 + TOL, runs
 
 
 def test_bad_input(mp):
@@ -518,14 +531,39 @@ asyncio.run(main())
     again = ints(lines[0])
     gaps = [b - a for a, b in zip(again, again[1:])]
     # first restart at once (not on the 30 s poll), then 20, 40, 80, then capped at 100 ms
-    assert gaps[0] <= 5, gaps
-    assert [round(g / 10) * 10 for g in gaps[1:5]] == [20, 40, 80, 100], gaps
-    assert all(95 <= g <= 106 for g in gaps[4:]), gaps
+    assert gaps[0] <= TOL, gaps
+    for g, want in zip(gaps[1:], (20, 40, 80, 100, 100, 100)):
+        assert want - 2 <= g <= want + TOL, gaps
     assert lines[1] == "noretry 1"
     sched = ints(lines[2])
-    assert len(sched) == 1 and 200 <= sched[0] <= 204  # never started early by the watcher
+    assert len(sched) == 1 and 200 <= sched[0] <= 200 + TOL  # never started early by the watcher
     assert re.fullmatch(r"● flaky: status: (ERROR|running) .*", lines[3])
     assert "    ┗━► restarts: %d" % (len(again) - 1) in lines
     assert any(re.search(r"\[w\] \[ERROR\] \[flaky\] failed: ValueError: again; watcher_loop restarts it in 0 s", l) for l in lines)
     assert any(l.endswith("[flaky] restarted by watcher_loop (1)") for l in lines)
     assert re.fullmatch(r"● sched: status: scheduled - ERROR @ .*ValueError: sched", [l for l in lines if "sched:" in l][0])
+
+
+def test_a_second_schedule_loop_is_refused(mp):
+    out = mp.run(
+        """
+        import asyncio, aioctl, aioschedule
+
+        async def main():
+            aioctl.add(aioschedule.schedule_loop)
+            aioctl.add(aioschedule.schedule_loop)
+            aioctl.add(aioschedule.watcher_loop)
+            aioctl.add(aioschedule.watcher_loop)
+            await asyncio.sleep_ms(10)
+            for n in ("schedule_loop", "schedule_loop@1", "watcher_loop", "watcher_loop@1"):
+                print(n, aioctl.group()[n].state, repr(aioctl.result(n)))
+
+        asyncio.run(main())
+        """
+    )
+    assert out.splitlines() == [
+        "schedule_loop 1 None",
+        "schedule_loop@1 4 RuntimeError('schedule_loop is already running',)",
+        "watcher_loop 1 None",
+        "watcher_loop@1 4 RuntimeError('watcher_loop is already running',)",
+    ]
