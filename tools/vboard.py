@@ -1,0 +1,346 @@
+#!/usr/bin/env python3
+# A virtual board: the MicroPython unix port behind a pseudo-terminal, so that
+# stock `mpremote connect DEVICE ...` works against it as against a USB board.
+#
+#   python tools/vboard.py --dir BOARD_DIR [--heap 96K] [--link PATH]
+#
+# Prints the device path on the first line of stdout, then runs until
+# SIGTERM/SIGINT. BOARD_DIR is the board's "/" and BOARD_DIR/lib its /lib.
+#
+# micropython runs on its own pty (the "board side"); the vboard copies bytes
+# between that pty and a second one whose slave is the device clients open.
+# Ctrl-C: the unix port keeps its tty raw while it runs pasted code, so the
+# tty never turns Ctrl-C into SIGINT. The vboard sends SIGINT itself, but only
+# while MicroPython has its SIGINT handler installed (it is running code); at
+# the prompt the handler is off, a signal would kill it, and the REPL wants
+# the Ctrl-C byte instead. A board's UART does the same split.
+
+import argparse
+import errno
+import os
+import select
+import signal
+import subprocess
+import sys
+import tty
+
+BIN = os.path.dirname(os.path.abspath(sys.executable))
+RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
+FRIENDLY_BANNER = b'Type "help()" for more information.\r\n'
+PROMPT = b">>> "
+SOFT_REBOOT = b"MPY: soft reboot\r\n"
+
+# Runs in the interpreter before the REPL starts. The unix port mounts the
+# host's "/" at "/"; replace it with a filesystem rooted at the board
+# directory. Paths are resolved here, ".." stopping at the board's root, so
+# that fs commands, mip and open() cannot reach outside it. Imports go through
+# the same mount.
+PRELUDE = """
+import sys, vfs, os
+class BoardFS:
+    def __init__(self, root):
+        self.fs = vfs.VfsPosix(root)
+        self.cwd = "/"
+    def _p(self, path):
+        if not path.startswith("/"):
+            path = self.cwd + "/" + path
+        parts = []
+        for p in path.split("/"):
+            if p == "..":
+                if parts:
+                    parts.pop()
+            elif p and p != ".":
+                parts.append(p)
+        return "/" + "/".join(parts)
+    def __str__(self):
+        return "<BoardFS>"
+    def mount(self, readonly, mkfs):
+        pass
+    def umount(self):
+        pass
+    def chdir(self, path):
+        path = self._p(path)
+        if not self.fs.stat(path)[0] & 0x4000:
+            raise OSError(20)
+        self.cwd = path
+    def getcwd(self):
+        return self.cwd
+    def ilistdir(self, path):
+        # With sizes, as boards' filesystems give them (mpremote fs ls).
+        path = self._p(path)
+        for e in self.fs.ilistdir(path):
+            n = self.fs.stat(path + "/" + e[0])[6] if e[1] == 0x8000 else 0
+            yield (e[0], e[1], e[2], n)
+    def stat(self, path):
+        return self.fs.stat(self._p(path))
+    def statvfs(self, path):
+        return self.fs.statvfs(self._p(path))
+    def open(self, path, mode):
+        return self.fs.open(self._p(path), mode)
+    def mkdir(self, path):
+        self.fs.mkdir(self._p(path))
+    def remove(self, path):
+        self.fs.remove(self._p(path))
+    def rmdir(self, path):
+        self.fs.rmdir(self._p(path))
+    def rename(self, old, new):
+        self.fs.rename(self._p(old), self._p(new))
+vfs.umount("/")
+vfs.mount(BoardFS(%r), "/")
+os.chdir("/")
+sys.path[:] = ["", ".frozen", "/lib"]
+del BoardFS, sys, vfs, os
+"""
+
+
+class BootError(Exception):
+    pass
+
+
+class VBoard:
+    def __init__(self, board_dir, heap=None, micropython=None):
+        self.dir = os.path.realpath(board_dir)
+        os.makedirs(os.path.join(self.dir, "lib"), exist_ok=True)
+        self.cmd = [micropython or os.path.join(BIN, "micropython")]
+        if heap:
+            self.cmd += ["-X", "heapsize=" + heap]
+        self.cmd += ["-i", "-c", PRELUDE % self.dir]
+        # No HOME: the unix REPL keeps its history file there.
+        self.env = dict(os.environ, MICROPYPATH=".frozen")
+        self.env.pop("HOME", None)
+
+        # The device side. The vboard never keeps the slave open: a closed
+        # client then shows as POLLHUP on the master, and the device can be
+        # opened again by the next client.
+        self.dev_fd, slave = os.openpty()
+        self.device = os.ttyname(slave)
+        # Raw before any client opens it, or the tty would echo our output
+        # back to us as input.
+        tty.setraw(slave)
+        os.close(slave)
+        os.set_blocking(self.dev_fd, False)
+
+        self.proc = None
+        self.mp_fd = None
+        self.booting = None
+        self.raw = False  # the REPL mode, restored after a soft reboot
+        self.to_mp = bytearray()
+        self.to_dev = bytearray()
+        self.tail = b""
+        self.cook = True
+
+    # The interpreter
+
+    def boot(self):
+        fd, slave = os.openpty()
+        tty.setraw(slave)
+        self.proc = subprocess.Popen(
+            self.cmd,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            cwd=self.dir,
+            env=self.env,
+            start_new_session=True,
+        )
+        os.close(slave)
+        os.set_blocking(fd, False)
+        self.mp_fd = fd
+        self.booting = bytearray()  # output held until the first prompt
+        self.cook = True
+
+    def booted(self):
+        out = bytes(self.booting)
+        self.booting = None
+        if self.raw:
+            # Back into the raw REPL, as a board does after a soft reset.
+            # Whatever the start-up printed before the banner still shows.
+            self.to_mp[:0] = b"\x01"
+            i = out.rfind(b"MicroPython ")
+            if i >= 0:
+                out = out[:i]
+        self.send_dev(out)
+
+    def died(self):
+        os.close(self.mp_fd)
+        self.mp_fd = None
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:  # closed its tty but lives on
+            self.proc.kill()
+            self.proc.wait()
+        if self.booting is not None:
+            raise BootError(
+                "micropython exited with %d while starting:\n%s"
+                % (self.proc.returncode, self.booting.decode(errors="replace"))
+            )
+        # The unix port exits where a board soft-resets (Ctrl-D, sys.exit).
+        self.send_dev(SOFT_REBOOT)
+        self.boot()
+
+    def track(self, data):
+        # Which REPL is on: the later of the two banners wins.
+        buf = self.tail + data
+        r, f = buf.rfind(RAW_BANNER), buf.rfind(FRIENDLY_BANNER)
+        if r != f:
+            self.raw = r > f
+        self.tail = buf[-64:]
+
+    # The client side
+
+    def connected(self):
+        p = select.poll()
+        p.register(self.dev_fd, select.POLLIN)
+        return not any(ev & select.POLLHUP for _, ev in p.poll(0))
+
+    def send_dev(self, data):
+        # Output nobody reads is dropped, like a USB board with no host.
+        if data and self.connected():
+            self.to_dev += data
+
+    def from_mp(self, data):
+        if self.booting is not None:
+            self.booting += data
+            if PROMPT in self.booting:
+                self.booted()
+            return
+        self.track(data)
+        if not self.raw and self.cook:
+            # Boards turn \n into \r\n on stdout; the unix port on a raw tty
+            # does not, which staircases the friendly REPL.
+            data = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        self.send_dev(data)
+
+    def from_dev(self, data):
+        if b"__mount()" in data:
+            # mpremote mount speaks a binary protocol: leave bytes alone.
+            self.cook = False
+        if b"\x03" in data and self.booting is None and self.handles_sigint():
+            os.kill(self.proc.pid, signal.SIGINT)
+            data = data.replace(b"\x03", b"")
+        self.to_mp += data
+
+    def handles_sigint(self):
+        try:
+            with open("/proc/%d/status" % self.proc.pid) as f:
+                for line in f:
+                    if line.startswith("SigCgt:"):
+                        return int(line.split()[1], 16) >> (signal.SIGINT - 1) & 1
+        except OSError:
+            pass
+        return False
+
+    # The loop
+
+    def step(self):
+        conn = self.connected()
+        if not conn:
+            self.to_dev.clear()
+        fds = {}
+        if self.mp_fd is not None:
+            ev = select.POLLIN
+            if self.to_mp and self.booting is None:
+                ev |= select.POLLOUT
+            fds[self.mp_fd] = ev
+        if conn:
+            ev = select.POLLIN
+            if self.to_dev:
+                ev |= select.POLLOUT
+            fds[self.dev_fd] = ev
+        p = select.poll()
+        for fd, ev in fds.items():
+            p.register(fd, ev)
+        # Without a client the device master reports POLLHUP forever: look
+        # again for a new client every 50 ms instead.
+        ready = p.poll(None if conn else 50)
+        for fd, ev in ready:
+            if fd == self.mp_fd:
+                if ev & select.POLLOUT:
+                    try:
+                        n = os.write(fd, self.to_mp)
+                        del self.to_mp[:n]
+                    except OSError:
+                        pass  # it has exited: the read below sees that
+                if ev & (select.POLLIN | select.POLLHUP | select.POLLERR):
+                    data = self.read(fd)
+                    if data is None:
+                        self.died()
+                    elif data:
+                        self.from_mp(data)
+            elif fd == self.dev_fd:
+                if ev & select.POLLOUT and self.to_dev:
+                    try:
+                        n = os.write(fd, self.to_dev)
+                        del self.to_dev[:n]
+                    except OSError:
+                        self.to_dev.clear()
+                if ev & select.POLLIN:
+                    data = self.read(fd)
+                    if data:
+                        self.from_dev(data)
+
+    @staticmethod
+    def read(fd):
+        # None at end of file: on a pty master that is EIO once the slave
+        # side has closed.
+        try:
+            data = os.read(fd, 4096)
+        except BlockingIOError:
+            return b""
+        except OSError as e:
+            if e.errno == errno.EIO:
+                return None
+            raise
+        return data or None
+
+    def close(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(2)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for fd in (self.mp_fd, self.dev_fd):
+            if fd is not None:
+                os.close(fd)
+        self.mp_fd = self.dev_fd = None
+
+
+def main():
+    ap = argparse.ArgumentParser(description="Run the MicroPython unix port as a board on a pty.")
+    ap.add_argument("--dir", required=True, help="board filesystem root")
+    ap.add_argument("--heap", help="heap size, e.g. 96K")
+    ap.add_argument("--link", help="also make a symlink to the device here")
+    ap.add_argument("--micropython", help="interpreter (default: next to this Python)")
+    args = ap.parse_args()
+
+    def stop(signum, frame):
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    board = VBoard(args.dir, args.heap, args.micropython)
+    try:
+        if args.link:
+            tmp = args.link + ".tmp"
+            if os.path.lexists(tmp):
+                os.remove(tmp)
+            os.symlink(board.device, tmp)
+            os.replace(tmp, args.link)
+        print(board.device, flush=True)
+        board.boot()
+        while True:
+            board.step()
+    except BootError as e:
+        print("vboard: %s" % e, file=sys.stderr)
+        return 1
+    finally:
+        board.close()
+        if args.link and os.path.islink(args.link):
+            os.remove(args.link)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
