@@ -28,39 +28,46 @@ _CYAN = "\033[36m"
 _END = "\033[0m"
 _LINE = "<" + "-" * 80 + ">"
 
-_tasks = {}  # name -> Task
-_seq = 0  # order of add(): MicroPython dicts keep no order
-_fresh = set()  # tasks whose run add() started and that have not begun yet
+# A task record is a list (a third of the RAM of an object with attributes),
+# indexed by these. group() gives the records.
+NAME = const(0)
+FN = const(1)
+ARGS = const(2)
+KWARGS = const(3)
+OPTS = const(4)  # None, or (on_stop, on_error, restart) when any is set
+TASK = const(5)  # asyncio Task of the current or last run
+STATE = const(6)
+SINCE = const(7)  # time.time() of the last start (or of add())
+DONE_AT = const(8)  # time.time() of the last end; None while running
+RESULT = const(9)
+EXC = const(10)  # exception of the last failed run
+SEQ = const(11)  # order of add(): MicroPython dicts keep no order
+
+_NOKW = {}  # shared by tasks added without keyword arguments; never changed
+
+_tasks = {}  # name -> record
+_seq = 0
+_fresh = set()  # asyncio Tasks that add() started and that have not begun yet
 _log = None  # stream with cat()/follow(), from set_log()
 _debug = False
 
 # Set by aioschedule when it is imported; aioctl itself never imports it.
 # It provides: has(name) (the task has a schedule: add() does not start it),
-# show(name, indent, debug) (its status lines), stop(name) (set the schedule
-# aside; False if there was none), start(name) (put it back; False if there was none), forget(name)
-# and ended(task) (a run has ended).
+# show(t, indent, debug) (its status lines), stop(name) (set the schedule
+# aside; False if there was none), start(name) (put it back; False if there
+# was none), forget(name) and ended(t) (a run has ended).
 sched = None
 
 
-class Task:
-    def __init__(self, name, fn, args, kwargs, on_stop, on_error, restart):
-        global _seq
-        _seq += 1
-        self.seq = _seq
-        self.name = name
-        self.fn = fn
-        self.args = args
-        self.kwargs = kwargs
-        self.on_stop = on_stop
-        self.on_error = on_error
-        self.restart = restart
-        self.task = None  # asyncio Task of the current or last run
-        self.state = NEW
-        self.since = _now()
-        self.done_at = None
-        self.result = None
-        self.error = None  # exception of the last failed run
-        self.restarts = 0  # counted by aioschedule.watcher_loop
+def _record(name, fn, args, kwargs, opts):
+    global _seq
+    _seq += 1
+    return [name, fn, args, kwargs or _NOKW, opts, None, NEW, _now(), None, None, None, _seq]
+
+
+def _opt(t, i, default):
+    o = t[OPTS]
+    return default if o is None else o[i]
 
 
 def _now():
@@ -91,11 +98,12 @@ def _callback(cb, first, args, kwargs):
 
 
 async def _run(t):
-    if t.task is not asyncio.current_task():
+    me = asyncio.current_task()
+    if t[TASK] is not me:
         return  # taken back by hold() before it began
-    _fresh.discard(t)
+    _fresh.discard(me)
     try:
-        res = t.fn(*t.args, **t.kwargs)
+        res = t[FN](*t[ARGS], **t[KWARGS])
         # A plain function has run already; a coroutine function gave a
         # generator to await.
         if type(res) is _GEN:
@@ -106,27 +114,28 @@ async def _run(t):
     except Exception as e:
         state = ERROR
         res = e
-    if t.task is not asyncio.current_task():
+    if t[TASK] is not me:
         return  # stopped and started again meanwhile: this run is stale
     if state == STOPPED:
-        if t.state != STOPPED:  # cancelled from outside aioctl.stop()
+        if t[STATE] != STOPPED:  # cancelled from outside aioctl.stop()
             _stopped(t)
     else:
         if state == ERROR:
-            t.error = res
-            if t.on_error is not None:
-                res = _callback(t.on_error, res, t.args, t.kwargs)
-        t.state = state
-        t.result = res
-        t.done_at = _now()
+            t[EXC] = res
+            on_error = _opt(t, 1, None)
+            if on_error is not None:
+                res = _callback(on_error, res, t[ARGS], t[KWARGS])
+        t[STATE] = state
+        t[RESULT] = res
+        t[DONE_AT] = _now()
     if sched:
         sched.ended(t)
 
 
 def _stopped(t):
-    t.state = STOPPED
-    t.done_at = _now()
-    t.result = _callback(t.on_stop, None, t.args, t.kwargs)
+    t[STATE] = STOPPED
+    t[DONE_AT] = _now()
+    t[RESULT] = _callback(_opt(t, 0, None), None, t[ARGS], t[KWARGS])
 
 
 async def _gen():
@@ -138,22 +147,22 @@ _GEN = type(_gen())
 
 def launch(t, fresh=False):
     # Start a run of t now. Used by start() and by aioschedule.
-    t.state = RUNNING
-    t.since = _now()
-    t.done_at = None
-    t.task = asyncio.create_task(_run(t))
+    t[STATE] = RUNNING
+    t[SINCE] = _now()
+    t[DONE_AT] = None
+    t[TASK] = asyncio.create_task(_run(t))
     if fresh:
-        _fresh.add(t)
+        _fresh.add(t[TASK])
 
 
 def hold(t):
     # Takes back the run that add() started, if it has not begun yet: a task
     # scheduled right after add() waits for its schedule. True if held.
-    if t not in _fresh:
+    if t[TASK] not in _fresh:
         return False
-    _fresh.discard(t)
-    t.task = None
-    t.state = NEW
+    _fresh.discard(t[TASK])
+    t[TASK] = None
+    t[STATE] = NEW
     return True
 
 
@@ -173,7 +182,10 @@ def add(coro, *args, name=None, _id=None, on_stop=None, on_error=None, restart=T
         while "%s@%d" % (name, n) in _tasks:
             n += 1
         name = "%s@%d" % (name, n)
-    t = Task(name, coro, args, kwargs, on_stop, on_error, restart)
+    opts = None
+    if on_stop is not None or on_error is not None or restart is not True:
+        opts = (on_stop, on_error, restart)
+    t = _record(name, coro, args, kwargs, opts)
     _tasks[name] = t
     # A scheduled task waits for its schedule instead of starting now.
     if not (sched and sched.has(name)):
@@ -206,7 +218,7 @@ def _find(name, fn):
 
 
 def _names():
-    return [t.name for t in sorted(_tasks.values(), key=lambda t: t.seq)]
+    return [t[NAME] for t in sorted(_tasks.values(), key=lambda t: t[SEQ])]
 
 
 def group():
@@ -215,24 +227,24 @@ def group():
 
 def tasks():
     # asyncio Tasks of the runs going on now, e.g. for asyncio.gather().
-    return [t.task for t in _tasks.values() if t.state == RUNNING]
+    return [t[TASK] for t in _tasks.values() if t[STATE] == RUNNING]
 
 
 def _stop(t, stop_sch, all_=False):
-    if stop_sch and sched and sched.stop(t.name) and t.state != RUNNING:
-        t.state = STOPPED  # between runs: it had a schedule, now it has none
-    if t.state == RUNNING:
-        if t.task is asyncio.current_task():
+    if stop_sch and sched and sched.stop(t[NAME]) and t[STATE] != RUNNING:
+        t[STATE] = STOPPED  # between runs: it had a schedule, now it has none
+    if t[STATE] == RUNNING:
+        if t[TASK] is asyncio.current_task():
             # A task cannot cancel itself; it should return instead.
             if not all_:
-                print("aioctl: %s cannot stop itself; return from it instead" % t.name)
+                print("aioctl: %s cannot stop itself; return from it instead" % t[NAME])
             return False
-        t.task.cancel()
+        t[TASK].cancel()
         # Now, so that status() right after stop() shows it.
         _stopped(t)
-    elif t.state == NEW:
-        t.state = STOPPED
-        t.done_at = _now()
+    elif t[STATE] == NEW:
+        t[STATE] = STOPPED
+        t[DONE_AT] = _now()
 
 
 def stop(name=None, stop_sch=True):
@@ -243,10 +255,10 @@ def stop(name=None, stop_sch=True):
 
 
 def _start(t):
-    if t.state == RUNNING:
-        print("aioctl: %s is already running" % t.name)
+    if t[STATE] == RUNNING:
+        print("aioctl: %s is already running" % t[NAME])
         return False
-    if sched and sched.start(t.name):
+    if sched and sched.start(t[NAME]):
         return True
     launch(t)
 
@@ -258,8 +270,8 @@ def start(name):
 def _delete(t):
     _stop(t, True)
     if sched:
-        sched.forget(t.name)
-    _tasks.pop(t.name)
+        sched.forget(t[NAME])
+    _tasks.pop(t[NAME])
 
 
 def delete(name):
@@ -282,37 +294,37 @@ def result(name=None):
     if name is None:
         return result_all()
     if isinstance(name, str) and "*" not in name and name in _tasks:
-        return _tasks[name].result
-    _find(name, lambda t: print("%s --> %r" % (t.name, t.result)))
+        return _tasks[name][RESULT]
+    _find(name, lambda t: print("%s --> %r" % (t[NAME], t[RESULT])))
 
 
 def result_all(as_dict=False):
     if as_dict:
-        return {n: t.result for n, t in _tasks.items()}
+        return {n: t[RESULT] for n, t in _tasks.items()}
     for n in _names():
-        print("%s --> %r" % (n, _tasks[n].result))
+        print("%s --> %r" % (n, _tasks[n][RESULT]))
 
 
 def _traceback(t, indent=""):
-    if t.error is None:
-        print("%s%s: no error" % (indent, t.name))
+    if t[EXC] is None:
+        print("%s%s: no error" % (indent, t[NAME]))
         return
-    print("%s%s: Traceback" % (indent, t.name))
+    print("%s%s: Traceback" % (indent, t[NAME]))
     if indent:
         # print_exception writes to a stream: indent each of its lines.
         buf = io.StringIO()
-        sys.print_exception(t.error, buf)
+        sys.print_exception(t[EXC], buf)
         for line in buf.getvalue().split("\n"):
             if line:
                 print(indent + line)
     else:
-        sys.print_exception(t.error)
+        sys.print_exception(t[EXC])
 
 
 def traceback(name=None):
     if name is None:
         for n in _names():
-            if _tasks[n].error is not None:
+            if _tasks[n][EXC] is not None:
                 _traceback(_tasks[n])
         return
     _find(name, _traceback)
@@ -339,51 +351,48 @@ def _errstr(e):
 
 
 def _status(t, log, debug, indent="    "):
-    st = t.state
-    scheduled = sched and sched.has(t.name)
+    name = t[NAME]
+    st = t[STATE]
+    res = t[RESULT]
+    scheduled = sched and sched.has(name)
     if st == RUNNING:
-        print("%s●%s %s: status: %srunning%s since %s" % (_GREEN, _END, t.name, _GREEN, _END, _ago(t.since)))
+        print("%s●%s %s: status: %srunning%s since %s" % (_GREEN, _END, name, _GREEN, _END, _ago(t[SINCE])))
     else:
         if st == ERROR:
-            dot, word, res = _RED, "ERROR", t.result
+            dot, word = _RED, _RED + "ERROR" + _END
             res = _errstr(res) if isinstance(res, Exception) else repr(res)
-            word = _RED + word + _END
         elif st == STOPPED:
-            dot, word, res = _YELLOW, _YELLOW + "stopped" + _END, repr(t.result)
+            dot, word, res = _YELLOW, _YELLOW + "stopped" + _END, repr(res)
         elif st == DONE:
-            dot, word, res = "", "done", repr(t.result)
+            dot, word, res = "", "done", repr(res)
         else:
             dot, word, res = "", "idle", ""
-        when = _ago(t.done_at) if t.done_at is not None else datestr(t.since)
         if scheduled:
             if st == NEW:
-                word = "scheduled"
+                word = _CYAN + "scheduled" + _END
             else:
                 word = "scheduled - " + word
             if st != ERROR:
                 dot = _CYAN
-        if scheduled and st == NEW:
-            word = _CYAN + word + _END
-        print("%s●%s %s: status: %s @ %s --> result: %s" % (dot, _END if dot else "", t.name, word, when, res))
-    if scheduled:
-        sched.show(t.name, indent, debug)
-    if t.restarts:
-        print("%s┗━► restarts: %d" % (indent, t.restarts))
+        when = datestr(t[SINCE]) if t[DONE_AT] is None else _ago(t[DONE_AT])
+        print("%s●%s %s: status: %s @ %s --> result: %s" % (dot, _END if dot else "", name, word, when, res))
+    if sched:
+        sched.show(t, indent, debug)
     if debug:
-        print("%s┗━► args: %r" % (indent, t.args))
-        print("%s┗━► kwargs: %r" % (indent, t.kwargs))
-        if t.done_at is not None and st != NEW:
-            print("%s┗━► runtime: %s" % (indent, duration(t.done_at - t.since)))
-        if t.error is not None:
+        print("%s┗━► args: %r" % (indent, t[ARGS]))
+        print("%s┗━► kwargs: %r" % (indent, t[KWARGS]))
+        if t[DONE_AT] is not None and st != NEW:
+            print("%s┗━► runtime: %s" % (indent, duration(t[DONE_AT] - t[SINCE])))
+        if t[EXC] is not None:
             print("%s┗━► traceback:" % indent)
             _traceback(t, indent + "      ")
     if log and _log:
-        _log.cat("[%s]" % t.name)
+        _log.cat("[%s]" % name)
     print(_LINE)
 
 
 def status(name=None, log=True, debug=False):
-    return _find(name, lambda t: _status(t, log, debug or _debug))
+    _find(name, lambda t: _status(t, log, debug or _debug))
 
 
 def debug():
@@ -417,3 +426,8 @@ def run():
             await asyncio.gather(*running)
 
     asyncio.run(main())
+
+
+def restartable(t):
+    # May aioschedule.watcher_loop restart t? (add(..., restart=False): no)
+    return _opt(t, 2, True)

@@ -3,8 +3,7 @@
 # Schedules sit in a heap ordered by due time. schedule_loop sleeps until the
 # earliest is due (it is woken early when a schedule changes), starts what is
 # due and puts each repeating schedule back at due + repeat, so repeats never
-# drift. Due times are ticks_ms values, compared with ticks_diff, so they stay
-# right across the ticks wraparound.
+# drift.
 
 import sys
 import time
@@ -12,17 +11,37 @@ import heapq
 import asyncio
 from micropython import const
 import aioctl
+from aioctl import NAME, STATE, SINCE, DONE_AT, EXC, RUNNING, ERROR, STOPPED
 from aiolog import datestr, match
 
-# Longest single wait on ticks: a quarter of a 32-bit board's ticks period,
-# so due times in the heap always compare correctly. Longer waits are taken
-# in steps (Sched.left).
-_HORIZON = const(1 << 28)
+# A schedule is a list (a third of the RAM of an object). Lists compare item
+# by item: due time first, then a unique number, so the heap never looks
+# further.
+_DUE = const(0)  # ms on the scheduler's clock, _now()
+_SEQ = const(1)
+_NAME = const(2)
+_EVERY = const(3)  # ms between starts; 0: once
+_FLAG = const(4)
+_RUNS = const(5)
+_SKIPPED = const(6)  # starts dropped: the last run still going, or missed while blocked
+_LAST = const(7)  # wall-clock seconds of the last start
 
-# The clock; tests replace these with a stand-in (see clock()).
+# _FLAG
+_LIVE = const(0)  # in the heap
+_PENDING = const(1)  # made before schedule_loop first started: _DUE counts from then
+_DEAD = const(2)  # removed or replaced; dropped when it reaches the heap top
+_OVER = const(3)  # a one-off that has run: kept for status, in no heap
+
+# The longest sleep. The clock below adds up ticks_ms steps, so it must be
+# read more often than half a 32-bit board's ticks period (2**29 ms).
+_NAP_MAX = const(1 << 28)
+# Keeps clock values small ints on 32-bit boards (they hold up to 2**30 - 1).
+_REBASE = const(1 << 29)
+
 _ticks = time.ticks_ms
-_add = time.ticks_add
 _diff = time.ticks_diff
+_ms = 0  # the scheduler's clock: ms that never wrap
+_tick = None  # ticks_ms at the last reading
 
 
 def _wall_ms():
@@ -33,63 +52,59 @@ def _wall_ms():
         return int(time.time() * 1000)
 
 
-def clock(ticks_ms=None, ticks_add=None, ticks_diff=None, wall_ms=None):
-    # Replaces the clock (tests: wraparound, long time spans). No argument:
-    # back to the time module.
-    global _ticks, _add, _diff, _wall_ms_fn
+_wall = _wall_ms
+
+
+def clock(ticks_ms=None, ticks_diff=None, wall_ms=None):
+    # Replaces the clock, for tests: a ticks source that wraps soon, one
+    # driven by hand, a wall clock at a chosen time. No argument: the time
+    # module again.
+    global _ticks, _diff, _wall, _tick
     _ticks = ticks_ms or time.ticks_ms
-    _add = ticks_add or time.ticks_add
     _diff = ticks_diff or time.ticks_diff
-    _wall_ms_fn = wall_ms or _wall_ms
+    _wall = wall_ms or _wall_ms
+    _tick = None
 
 
-_wall_ms_fn = _wall_ms
+def _now():
+    global _ms, _tick
+    t = _ticks()
+    if _tick is not None:
+        _ms += _diff(t, _tick)
+    _tick = t
+    if _ms > _REBASE:
+        _rebase()
+    return _ms
 
 
-class Sched:
-    def __init__(self, name, every, start_in, repeat):
-        self.name = name
-        self.every = every  # ms between runs; 0: once
-        self.due = 0  # ticks of the next run (or ms after loop start, while pending)
-        self.left = 0  # ms still to wait after due (waits over _HORIZON)
-        self.start_in = start_in  # as given, for status
-        self.repeat = repeat
-        self.last = None  # wall-clock seconds of the last run
-        self.runs = 0
-        self.skipped = 0  # runs not started: still running, or missed while blocked
-        self.pending = False  # due counts from schedule_loop's first start
-        self.dead = False  # removed or replaced; dropped when it reaches the heap top
-
-    def __lt__(self, other):
-        return _diff(self.due, other.due) < 0
-
-    def copy(self):
-        s = Sched(self.name, self.every, self.start_in, self.repeat)
-        s.due = self.due
-        s.left = self.left
-        s.pending = self.pending
-        s.last = self.last
-        s.runs = self.runs
-        s.skipped = self.skipped
-        return s
-
-    def wait_ms(self, now):
-        # ms from now until due (negative: overdue)
-        return _diff(self.due, now) + self.left
+def _rebase():
+    # Shifting every time on the clock by the same amount keeps the heap in order.
+    global _ms, _t0
+    _ms -= _NAP_MAX
+    if _t0 is not None:
+        _t0 -= _NAP_MAX
+    for s in _heap:
+        s[_DUE] -= _NAP_MAX
+    for n in _waiting:
+        _waiting[n] -= _NAP_MAX
 
 
-_heap = []  # Sched objects, earliest due first (dead ones included)
-_active = {}  # name -> Sched that is in _heap or _pending
-_pending = []  # made before schedule_loop first ran: start_in counts from then
-_parked = {}  # name -> Sched set aside by aioctl.stop(), for aioctl.start()
-_t0 = None  # ticks when schedule_loop first started
-_dead = 0  # dead entries in _heap
+_heap = []  # schedules by due time, dead ones included
+_active = {}  # name -> schedule (live, pending or over)
+_pending = []
+_parked = {}  # name -> schedule set aside by aioctl.stop(), for aioctl.start()
+_restarts = {}  # name -> restarts by watcher_loop
+_waiting = {}  # name -> _now() when watcher_loop restarts it
+_streak = {}  # name -> failures in a row
+_t0 = None  # _now() when schedule_loop first started
+_seq = 0
+_dead = 0  # dead schedules in _heap
 
 
 class _Nap:
-    # An interruptible sleep: wake() ends it early. The sleeping task is
-    # cancelled and the CancelledError is swallowed, which allocates nothing
-    # in the usual case (sleep until due).
+    # An interruptible sleep: wake() ends it early, by cancelling the
+    # sleeping task and swallowing the CancelledError. Unlike waiting on an
+    # Event with a timeout, this allocates nothing in the usual case.
     def __init__(self, owner):
         self.owner = owner
         self.task = None
@@ -110,9 +125,9 @@ class _Nap:
         try:
             await asyncio.sleep_ms(ms)
         except asyncio.CancelledError:
-            # A real stop (aioctl.stop) can arrive along with a wake(): the
-            # task's aioctl state tells which.
-            if not self.poked or (ctl is not None and ctl.state == aioctl.STOPPED):
+            # A real stop (aioctl.stop) can come together with a wake(): the
+            # task's aioctl state tells them apart.
+            if not self.poked or (ctl is not None and ctl[STATE] == STOPPED):
                 raise
         finally:
             self.asleep = False
@@ -130,34 +145,23 @@ _watch_nap = _Nap("watcher_loop")
 
 def _push(s):
     global _dead
+    s[_FLAG] = _LIVE
     heapq.heappush(_heap, s)
     if _dead > 16 and _dead > len(_heap) // 2:
         # Many removed schedules wait to surface: drop them now.
-        _heap[:] = [x for x in _heap if not x.dead]
+        _heap[:] = [x for x in _heap if x[_FLAG] != _DEAD]
         heapq.heapify(_heap)
         _dead = 0
 
 
 def _kill(s):
     global _dead
-    if s.dead:
-        return  # a one-off that has run: in no heap or list
-    s.dead = True
-    if s.pending:
-        _pending.remove(s)
-    else:
+    if s[_FLAG] == _LIVE:
+        s[_FLAG] = _DEAD
         _dead += 1
-    _loop_nap.wake()
-
-
-def _set_due(s, base, ms):
-    # due = base + ms, in steps of at most _HORIZON
-    if ms > _HORIZON:
-        s.due = _add(base, _HORIZON)
-        s.left = ms - _HORIZON
-    else:
-        s.due = _add(base, ms)
-        s.left = 0
+        _loop_nap.wake()
+    elif s[_FLAG] == _PENDING:
+        _pending.remove(s)
 
 
 def _is_time(t):
@@ -201,14 +205,16 @@ def schedule_task(start_in=0, repeat=False):
 
 
 def _make(name, start_in, repeat):
+    global _seq
     at = _is_time(start_in)
     if at:
-        ms = int(time.mktime(start_in)) * 1000 - _wall_ms_fn()
+        ms = int(time.mktime(start_in)) * 1000 - _wall()
     elif isinstance(start_in, (tuple, list)):
         raise ValueError("schedule: start_in %r is not a time tuple" % (start_in,))
     else:
         ms = _seconds("start_in", start_in)
-    if repeat is None or repeat is False:
+    once = repeat is None or repeat is False
+    if once:
         every = 0
     elif repeat is True:
         if at:
@@ -216,27 +222,25 @@ def _make(name, start_in, repeat):
         every = ms
     else:
         every = _seconds("repeat", repeat)
-    if every == 0 and not (repeat is None or repeat is False):
+    if every == 0 and not once:
         raise ValueError("schedule: repeat %r must be more than 0" % (repeat,))
     if ms < 0:
         if not every:
             raise ValueError("schedule: start_in %r is in the past" % (start_in,))
-        ms += (-ms + every - 1) // every * every  # next run on the same cadence
-    s = Sched(name, every, start_in, repeat)
+        ms += (-ms + every - 1) // every * every  # the next start on that cadence
+    _seq += 1
+    s = [ms, _seq, name, every, _PENDING, 0, 0, None]
     old = _active.pop(name, None)
     if old:
         _kill(old)
     _parked.pop(name, None)
     _active[name] = s
     if at or _t0 is not None:
-        _set_due(s, _ticks(), ms)
+        s[_DUE] += _now()
         _push(s)
         _loop_nap.wake()
     else:
-        s.due = ms
-        s.pending = True
         _pending.append(s)
-    return s
 
 
 def unschedule(name):
@@ -246,47 +250,66 @@ def unschedule(name):
             _kill(s)
         _parked.pop(n, None)
 
-    return _each(name, drop)
-
-
-def _each(name, fn):
-    names = [n for n in list(_active) + list(_parked) if match(name, n)] if isinstance(name, str) else []
+    names = []
+    if isinstance(name, str):
+        names = [n for n in list(_active) + list(_parked) if match(name, n)]
     if not names:
         print("aioschedule: no schedule %r; scheduled: %s" % (name, ", ".join(_active)))
         return False
     for n in names:
-        fn(n)
+        drop(n)
     return True
 
 
 def group():
+    # name -> schedule record (internal lists: use info(name) to read one)
     return _active
 
 
-def _fire(s, now, log):
-    t = aioctl.group().get(s.name)
-    if t is None:
-        s.skipped += 1
-        if log:
-            log.warning("[schedule_loop] %s is due but is not an aioctl task", s.name)
-    elif t.state == aioctl.RUNNING:
-        # The last run has not finished: do not stack another on top.
-        s.skipped += 1
+def info(name):
+    # A schedule as a dict, for the REPL and tests. Times in ms.
+    s = _active.get(name) or _parked.get(name)
+    if s is None:
+        print("aioschedule: no schedule %r" % (name,))
+        return None
+    flag = s[_FLAG]
+    if name in _parked:
+        state = "stopped"
     else:
-        s.runs += 1
-        s.last = _wall_ms_fn() // 1000
+        state = ("scheduled", "waiting for schedule_loop", "", "over")[flag]
+    return {
+        "state": state,
+        "next_in": s[_DUE] - _now() if flag == _LIVE and state != "stopped" else None,
+        "every": s[_EVERY],
+        "runs": s[_RUNS],
+        "skipped": s[_SKIPPED],
+        "last": s[_LAST],
+    }
+
+
+def _fire(s, now, log):
+    # Starts the run that is due; False if the schedule has no next run.
+    t = aioctl.group().get(s[_NAME])
+    if t is None:
+        s[_SKIPPED] += 1
+        if log:
+            log.warning("[%s] is due but is not an aioctl task", s[_NAME])
+    elif t[STATE] == RUNNING:
+        # The last run has not finished: do not stack another on top.
+        s[_SKIPPED] += 1
+    else:
+        s[_RUNS] += 1
+        s[_LAST] = _wall() // 1000
         aioctl.launch(t)
-    if not s.every:
-        # A one-off stays in _active (for status and the watcher), out of the heap.
-        s.dead = True
+    every = s[_EVERY]
+    if not every:
+        s[_FLAG] = _OVER
         return False
-    late = _diff(now, s.due)
-    n = 1
-    if late >= s.every:
-        # The loop was blocked: the missed runs collapse into this one.
-        n = late // s.every + 1
-        s.skipped += n - 1
-    _set_due(s, s.due, n * s.every)
+    # Due again one period later. If the loop was blocked past more due
+    # times, those starts collapse into this one and the grid stays.
+    n = (now - s[_DUE]) // every + 1
+    s[_SKIPPED] += n - 1
+    s[_DUE] += n * every
     return True
 
 
@@ -299,45 +322,35 @@ async def schedule_loop(alog=None):
 
 
 async def _schedule_loop(alog, ctl):
-    global _t0
+    global _t0, _dead
     if _t0 is None:
-        _t0 = _ticks()
+        _t0 = _now()
         for s in _pending:
-            s.pending = False
-            _set_due(s, _t0, s.due)
+            s[_DUE] += _t0
             _push(s)
         _pending.clear()
     while True:
-        now = _ticks()
+        now = _now()
         while _heap:
             s = _heap[0]
-            if s.dead:
+            if s[_FLAG] == _DEAD:
                 heapq.heappop(_heap)
-                _dead_less()
-                continue
-            if _diff(s.due, now) > 0:
+                _dead -= 1
+            elif s[_DUE] > now:
                 break
-            heapq.heappop(_heap)
-            if s.left:
-                _set_due(s, s.due, s.left)
-            elif not _fire(s, now, alog):
-                continue
-            _push(s)
-        wait = _HORIZON
+            else:
+                heapq.heappop(_heap)
+                if _fire(s, now, alog):
+                    _push(s)
+        wait = _NAP_MAX
         if _heap:
-            wait = max(0, _diff(_heap[0].due, _ticks()))
+            wait = max(0, min(wait, _heap[0][_DUE] - _now()))
         await _loop_nap.sleep(wait, ctl)
-
-
-def _dead_less():
-    global _dead
-    if _dead:
-        _dead -= 1
 
 
 def _ctl_of(task):
     for t in aioctl.group().values():
-        if t.task is task:
+        if t[aioctl.TASK] is task:
             return t
 
 
@@ -351,42 +364,44 @@ async def watcher_loop(alog=None, sleep=30, backoff=1, max_backoff=60):
     poll = _seconds("sleep", sleep) or 1
     _watch_nap.claim()
     try:
-        await _watch(alog, _ctl_of(asyncio.current_task()), base, cap, poll, max_backoff)
+        await _watch(alog, _ctl_of(asyncio.current_task()), base, cap, poll)
     finally:
         _watch_nap.release()
 
 
-async def _watch(alog, ctl, base, cap, poll, max_backoff):
-    waiting = {}  # name -> ticks of its restart
-    streak = {}  # name -> failures in a row
+async def _watch(alog, ctl, base, cap, poll):
+    waiting = _waiting
+    streak = _streak
     while True:
-        now = _ticks()
+        now = _now()
         wait = poll
         for t in list(aioctl.group().values()):
-            n = t.name
-            if t.state != aioctl.ERROR or not t.restart or n in _active or n in _parked:
-                if t.state != aioctl.ERROR and n in streak and t.state != aioctl.RUNNING:
-                    del streak[n]  # ended well (or was stopped): start afresh
+            n = t[NAME]
+            st = t[STATE]
+            if st != ERROR or not aioctl.restartable(t) or n in _active or n in _parked:
+                if st != ERROR and st != RUNNING:
+                    streak.pop(n, None)  # ended well, or was stopped: start afresh
                 waiting.pop(n, None)
                 continue
             if n not in waiting:
                 k = streak.get(n, 0)
-                if t.done_at - t.since >= max_backoff:
+                if (t[DONE_AT] - t[SINCE]) * 1000 >= cap:
                     k = 0  # it ran a good while before failing
                 streak[n] = k + 1
                 delay = min(cap, base << min(k - 1, 24)) if k else 0
-                waiting[n] = _add(now, delay)
+                waiting[n] = now + delay
                 if alog:
                     # Tagged [name] so that aioctl.status(name) shows it.
+                    e = t[EXC]
                     alog.error("[%s] failed: %s: %s; watcher_loop restarts it in %s" % (
-                        n, type(t.error).__name__, t.error, aioctl.duration(delay / 1000)))
-            left = _diff(waiting[n], now)
+                        n, type(e).__name__, e, aioctl.duration(delay / 1000)))
+            left = waiting[n] - now
             if left <= 0:
                 del waiting[n]
-                t.restarts += 1
+                _restarts[n] = _restarts.get(n, 0) + 1
                 aioctl.launch(t)
                 if alog:
-                    alog.info("[%s] restarted by watcher_loop (%d)" % (n, t.restarts))
+                    alog.info("[%s] restarted by watcher_loop (%d)" % (n, _restarts[n]))
             elif left < wait:
                 wait = left
         await _watch_nap.sleep(wait, ctl)
@@ -399,51 +414,60 @@ def has(name):
     return name in _active
 
 
-def show(name, indent, debug):
-    s = _active[name]
-    if s.dead:
-        line = "no next run"
-        if s.last is not None:
-            line = "last @ %s --> %s" % (datestr(s.last), line)
-    elif s.pending:
-        line = "starts %s after schedule_loop starts" % aioctl.duration(s.due / 1000)
-    else:
-        ms = s.wait_ms(_ticks())
-        nxt = "in %s @ %s" % (aioctl.duration(max(0, ms) / 1000), datestr((_wall_ms_fn() + ms) // 1000))
-        line = ("last @ %s --> next " % datestr(s.last)) + nxt if s.last is not None else "starts " + nxt
-    print("%s┗━► schedule: %s" % (indent, line))
-    if debug:
-        print("%s┗━► schedule: start_in=%r, repeat=%r, runs: %d, skipped: %d" % (
-            indent, s.start_in, s.repeat, s.runs, s.skipped))
+def show(t, indent, debug):
+    name = t[NAME]
+    s = _active.get(name)
+    if s is not None:
+        flag = s[_FLAG]
+        last = s[_LAST]
+        if flag == _OVER:
+            line = "no next run"
+        elif flag == _PENDING:
+            line = "starts %s after schedule_loop starts" % aioctl.duration(s[_DUE] / 1000)
+        else:
+            ms = max(0, s[_DUE] - _now())
+            line = "in %s @ %s" % (aioctl.duration(ms / 1000), datestr((_wall() + ms) // 1000))
+            line = ("next " if last is not None else "starts ") + line
+        if last is not None:
+            line = "last @ %s --> %s" % (datestr(last), line)
+        print("%s┗━► schedule: %s" % (indent, line))
+        if debug:
+            every = s[_EVERY]
+            print("%s┗━► schedule: %s, runs: %d, skipped: %d" % (
+                indent, "every " + aioctl.duration(every / 1000) if every else "once", s[_RUNS], s[_SKIPPED]))
+    n = _restarts.get(name)
+    if n:
+        print("%s┗━► restarts: %d" % (indent, n))
 
 
 def stop(name):
     s = _active.pop(name, None)
-    if s:
-        _kill(s)
-        _parked[name] = s
-        return True
-    return False
+    if s is None:
+        return False
+    _kill(s)
+    _parked[name] = s
+    return True
 
 
 def start(name):
     s = _parked.pop(name, None)
     if s is None:
         return False
-    s = s.copy()
+    flag = s[_FLAG]
+    s = s[:]  # the old one may still sit in the heap, dead
     _active[name] = s
-    if s.pending:
+    if flag == _PENDING:
         if _t0 is None:
             _pending.append(s)
             return True
-        s.pending = False
-        _set_due(s, _t0, s.due)
-    now = _ticks()
-    ms = s.wait_ms(now)
-    if ms < 0 and s.every:
-        # Keep the cadence: the next due time on the old grid.
-        ms += (-ms + s.every - 1) // s.every * s.every
-    _set_due(s, now, max(0, ms))
+        s[_DUE] += _t0
+    now = _now()
+    every = s[_EVERY]
+    if flag == _OVER or s[_DUE] < now and not every:
+        s[_DUE] = now
+    elif s[_DUE] < now:
+        # Back on its old grid: the first start after now.
+        s[_DUE] += (now - s[_DUE] + every - 1) // every * every
     _push(s)
     _loop_nap.wake()
     return True
@@ -454,10 +478,13 @@ def forget(name):
     if s:
         _kill(s)
     _parked.pop(name, None)
+    _restarts.pop(name, None)
+    _waiting.pop(name, None)
+    _streak.pop(name, None)
 
 
 def ended(t):
-    if t.state == aioctl.ERROR:
+    if t[STATE] == ERROR:
         _watch_nap.wake()
 
 
@@ -468,6 +495,9 @@ def reset():
     _active.clear()
     _pending.clear()
     _parked.clear()
+    _restarts.clear()
+    _waiting.clear()
+    _streak.clear()
     _t0 = None
     _dead = 0
 

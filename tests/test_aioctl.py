@@ -103,7 +103,7 @@ def test_results_errors_callbacks_and_plain_functions(mp):
             print(aioctl.result_all(as_dict=True) == {
                 "fails": r, "f2": "handled ValueError 2", "f3": "fallback",
                 "forever": "stopped 4", "fv2": "bye", "plain": 42})
-            print([aioctl.group()[n].state for n in ("fails", "f2", "forever", "plain")])
+            print([aioctl.group()[n][aioctl.STATE] for n in ("fails", "f2", "forever", "plain")])
             aioctl.result_all()
 
         asyncio.run(main())
@@ -143,7 +143,7 @@ def test_stop_start_delete_and_wildcards(mp):
             print(len(aioctl.tasks()))
             print(aioctl.stop("tick.*"))
             await asyncio.sleep_ms(5)
-            print(len(aioctl.tasks()), [aioctl.group()[n].state for n in ("tick.a", "tick.b", "other")])
+            print(len(aioctl.tasks()), [aioctl.group()[n][aioctl.STATE] for n in ("tick.a", "tick.b", "other")])
             print(aioctl.start("tick.a"))
             await asyncio.sleep_ms(5)
             print(count)
@@ -204,11 +204,11 @@ def test_unknown_names_print_one_line_and_never_raise(mp):
     )
     lines = out.splitlines()
     unknown = "aioctl: no task 'nope'; tasks: worker, fails"
-    assert lines[:7] == [unknown] * 3 + ["False None None"] + [unknown] * 3
+    assert lines[:7] == [unknown] * 3 + ["None None None"] + [unknown] * 3
     assert lines[7] == "False False False"
     assert lines[8] == "aioctl: no task 'no*'; tasks: worker, fails"
     assert lines[9] == "aioctl: task name must be a string, not 42"
-    assert lines[10] == "False False"
+    assert lines[10] == "False None"
     assert lines[11] == "aioctl: worker is already running"
     assert lines[12] == "False"
     assert lines[13] == "True OSError(5,)"
@@ -354,7 +354,7 @@ def test_traceback_and_self_stop(mp):
             await asyncio.sleep_ms(5)
             aioctl.add(stops_itself)
             await asyncio.sleep_ms(5)
-            print(aioctl.result("stops_itself"), aioctl.group()["other"].state)
+            print(aioctl.result("stops_itself"), aioctl.group()["other"][aioctl.STATE])
             aioctl.traceback("fails")
             aioctl.traceback("other")
 

@@ -170,8 +170,8 @@ async def main():
     aioctl.add(loop, name="schedule_loop")
     await asyncio.sleep_ms(420)
     show("slow")
-    s = aioschedule.group()["slow"]
-    print("max", running[1], s.runs, s.skipped)
+    s = aioschedule.info("slow")
+    print("max", running[1], s["runs"], s["skipped"])
 
 asyncio.run(main())
 """
@@ -199,7 +199,7 @@ async def main():
     aioctl.add(blocker)
     await asyncio.sleep_ms(500)
     show("tick")
-    print("skipped", aioschedule.group()["tick"].skipped)
+    print("skipped", aioschedule.info("tick")["skipped"])
 
 asyncio.run(main())
 """
@@ -280,7 +280,7 @@ def test_ticks_wraparound(mp):
 off = P - 120 - time.ticks_ms()
 def ticks30():
     return (time.ticks_ms() + off) & MASK
-aioschedule.clock(ticks30, add30, diff30)
+aioschedule.clock(ticks30, diff30)
 wrapped = []
 
 async def main():
@@ -313,7 +313,7 @@ def test_waits_longer_than_the_ticks_horizon(mp):
         + WRAP
         + """
 now = [P - 5000]
-aioschedule.clock(lambda: now[0], add30, diff30)
+aioschedule.clock(lambda: now[0], diff30)
 DAY = 86400000
 runs = []
 
@@ -469,7 +469,7 @@ async def main():
     print(aioschedule.unschedule("x"), aioschedule.unschedule("x"))
     n = len(starts["ok"])
     await asyncio.sleep_ms(50)
-    print(len(starts["ok"]) > n, aioctl.group()["schedule_loop"].state == aioctl.RUNNING, sorted(aioschedule.group()))
+    print(len(starts["ok"]) > n, aioctl.group()["schedule_loop"][aioctl.STATE] == aioctl.RUNNING, sorted(aioschedule.group()))
 
 asyncio.run(main())
 """
@@ -556,7 +556,7 @@ def test_a_second_schedule_loop_is_refused(mp):
             aioctl.add(aioschedule.watcher_loop)
             await asyncio.sleep_ms(10)
             for n in ("schedule_loop", "schedule_loop@1", "watcher_loop", "watcher_loop@1"):
-                print(n, aioctl.group()[n].state, repr(aioctl.result(n)))
+                print(n, aioctl.group()[n][aioctl.STATE], repr(aioctl.result(n)))
 
         asyncio.run(main())
         """
