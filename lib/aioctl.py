@@ -26,22 +26,21 @@ _YELLOW = "\033[33;1m"
 _RED = "\033[31;1m"
 _CYAN = "\033[36m"
 _END = "\033[0m"
-_LINE = "<" + "-" * 80 + ">"
 
 # A task record is a list (a third of the RAM of an object with attributes),
 # indexed by these. group() gives the records.
-NAME = const(0)
-FN = const(1)
-ARGS = const(2)
-KWARGS = const(3)
-OPTS = const(4)  # None, or (on_stop, on_error, restart) when any is set
-TASK = const(5)  # asyncio Task of the current or last run
-STATE = const(6)
-SINCE = const(7)  # time.time() of the last start (or of add())
-DONE_AT = const(8)  # time.time() of the last end; None while running
-RESULT = const(9)
-EXC = const(10)  # exception of the last failed run
-SEQ = const(11)  # order of add(): MicroPython dicts keep no order
+SEQ = const(0)  # order of add() (MicroPython dicts keep none): records sort by it
+NAME = const(1)
+FN = const(2)
+ARGS = const(3)
+KWARGS = const(4)
+OPTS = const(5)  # None, or (on_stop, on_error, restart) when any is set
+TASK = const(6)  # asyncio Task of the run going on, else None
+STATE = const(7)
+SINCE = const(8)  # time.time() of the last start (or of add())
+DONE_AT = const(9)  # time.time() of the last end; None while running
+RESULT = const(10)
+EXC = const(11)  # exception of the last failed run
 
 _NOKW = {}  # shared by tasks added without keyword arguments; never changed
 
@@ -55,14 +54,8 @@ _debug = False
 # It provides: has(name) (the task has a schedule: add() does not start it),
 # show(t, indent, debug) (its status lines), stop(name) (set the schedule
 # aside; False if there was none), start(name) (put it back; False if there
-# was none), forget(name) and ended(t) (a run has ended).
+# was none), forget(name), ended(t) (a run has ended) and wake().
 sched = None
-
-
-def _record(name, fn, args, kwargs, opts):
-    global _seq
-    _seq += 1
-    return [name, fn, args, kwargs or _NOKW, opts, None, NEW, _now(), None, None, None, _seq]
 
 
 def _opt(t, i, default):
@@ -100,13 +93,19 @@ def _callback(cb, first, args, kwargs):
 async def _run(t):
     me = asyncio.current_task()
     if t[TASK] is not me:
-        return  # taken back by hold() before it began
+        # Taken back by hold() before it began. MicroPython's task queue
+        # keeps finished tasks linked from a sleeping task until that task is
+        # queued again: waking schedule_loop frees this one now, not when the
+        # loop next wakes (an hour later, maybe).
+        if sched:
+            sched.wake()
+        return
     _fresh.discard(me)
     try:
         res = t[FN](*t[ARGS], **t[KWARGS])
         # A plain function has run already; a coroutine function gave a
         # generator to await.
-        if type(res) is _GEN:
+        if hasattr(res, "send"):
             res = await res
         state = DONE
     except asyncio.CancelledError:
@@ -128,6 +127,7 @@ async def _run(t):
         t[STATE] = state
         t[RESULT] = res
         t[DONE_AT] = _now()
+    t[TASK] = None  # frees the finished asyncio Task and its coroutine
     if sched:
         sched.ended(t)
 
@@ -136,13 +136,6 @@ def _stopped(t):
     t[STATE] = STOPPED
     t[DONE_AT] = _now()
     t[RESULT] = _callback(_opt(t, 0, None), None, t[ARGS], t[KWARGS])
-
-
-async def _gen():
-    pass
-
-
-_GEN = type(_gen())
 
 
 def launch(t, fresh=False):
@@ -185,7 +178,9 @@ def add(coro, *args, name=None, _id=None, on_stop=None, on_error=None, restart=T
     opts = None
     if on_stop is not None or on_error is not None or restart is not True:
         opts = (on_stop, on_error, restart)
-    t = _record(name, coro, args, kwargs, opts)
+    global _seq
+    _seq += 1
+    t = [_seq, name, coro, args, kwargs or _NOKW, opts, None, NEW, _now(), None, None, None]
     _tasks[name] = t
     # A scheduled task waits for its schedule instead of starting now.
     if not (sched and sched.has(name)):
@@ -193,16 +188,19 @@ def add(coro, *args, name=None, _id=None, on_stop=None, on_error=None, restart=T
     return name
 
 
-def _find(name, fn):
+def _find(name, fn, *args):
     # name: one task, a pattern with "*", or None for all of them.
-    # Calls fn(task) for each; an unknown name prints one line.
+    # Calls fn(task, *args) for each; an unknown name prints one line.
     if name is None:
         names = _names()
     elif not isinstance(name, str):
         print("aioctl: task name must be a string, not %r" % (name,))
         return False
     elif "*" in name:
-        names = [n for n in _names() if match(name, n)]
+        names = []
+        for n in _names():
+            if match(name, n):
+                names.append(n)
     else:
         names = [name] if name in _tasks else []
     if not names:
@@ -212,13 +210,16 @@ def _find(name, fn):
     ok = True
     for n in names:
         t = _tasks.get(n)
-        if t is not None and fn(t) is False:
+        if t is not None and fn(t, *args) is False:
             ok = False
     return ok
 
 
 def _names():
-    return [t[NAME] for t in sorted(_tasks.values(), key=lambda t: t[SEQ])]
+    names = []
+    for t in sorted(_tasks.values()):
+        names.append(t[NAME])
+    return names
 
 
 def group():
@@ -227,10 +228,14 @@ def group():
 
 def tasks():
     # asyncio Tasks of the runs going on now, e.g. for asyncio.gather().
-    return [t[TASK] for t in _tasks.values() if t[STATE] == RUNNING]
+    running = []
+    for t in _tasks.values():
+        if t[STATE] == RUNNING:
+            running.append(t[TASK])
+    return running
 
 
-def _stop(t, stop_sch, all_=False):
+def _stop(t, stop_sch=True, all_=False):
     if stop_sch and sched and sched.stop(t[NAME]) and t[STATE] != RUNNING:
         t[STATE] = STOPPED  # between runs: it had a schedule, now it has none
     if t[STATE] == RUNNING:
@@ -248,10 +253,9 @@ def _stop(t, stop_sch, all_=False):
 
 
 def stop(name=None, stop_sch=True):
-    if name is None:
-        # Stopping everything from inside a task leaves the caller running.
-        return _find(None, lambda t: _stop(t, stop_sch, True) or None)
-    return _find(name, lambda t: _stop(t, stop_sch))
+    # Stopping everything from inside a task leaves the caller running.
+    ok = _find(name, _stop, stop_sch, name is None)
+    return True if name is None and _tasks else ok
 
 
 def _start(t):
@@ -295,14 +299,17 @@ def result(name=None):
         return result_all()
     if isinstance(name, str) and "*" not in name and name in _tasks:
         return _tasks[name][RESULT]
-    _find(name, lambda t: print("%s --> %r" % (t[NAME], t[RESULT])))
+    _find(name, _print_result)
+
+
+def _print_result(t):
+    print("%s --> %r" % (t[NAME], t[RESULT]))
 
 
 def result_all(as_dict=False):
     if as_dict:
         return {n: t[RESULT] for n, t in _tasks.items()}
-    for n in _names():
-        print("%s --> %r" % (n, _tasks[n][RESULT]))
+    _find(None, _print_result)
 
 
 def _traceback(t, indent=""):
@@ -342,25 +349,22 @@ def duration(s):
     return hms
 
 
-def _ago(t):
-    return "%s; %s ago" % (datestr(t), duration(_now() - t))
-
-
-def _errstr(e):
-    return "%s%s%s: %s" % (_RED, type(e).__name__, _END, e)
-
-
 def _status(t, log, debug, indent="    "):
     name = t[NAME]
     st = t[STATE]
     res = t[RESULT]
     scheduled = sched and sched.has(name)
     if st == RUNNING:
-        print("%s●%s %s: status: %srunning%s since %s" % (_GREEN, _END, name, _GREEN, _END, _ago(t[SINCE])))
+        since = t[SINCE]
+        print("%s●%s %s: status: %srunning%s since %s; %s ago" % (
+            _GREEN, _END, name, _GREEN, _END, datestr(since), duration(_now() - since)))
     else:
         if st == ERROR:
             dot, word = _RED, _RED + "ERROR" + _END
-            res = _errstr(res) if isinstance(res, Exception) else repr(res)
+            if isinstance(res, Exception):
+                res = "%s%s%s: %s" % (_RED, type(res).__name__, _END, res)
+            else:
+                res = repr(res)
         elif st == STOPPED:
             dot, word, res = _YELLOW, _YELLOW + "stopped" + _END, repr(res)
         elif st == DONE:
@@ -374,7 +378,11 @@ def _status(t, log, debug, indent="    "):
                 word = "scheduled - " + word
             if st != ERROR:
                 dot = _CYAN
-        when = datestr(t[SINCE]) if t[DONE_AT] is None else _ago(t[DONE_AT])
+        when = t[DONE_AT]
+        if when is None:
+            when = datestr(t[SINCE])
+        else:
+            when = "%s; %s ago" % (datestr(when), duration(_now() - when))
         print("%s●%s %s: status: %s @ %s --> result: %s" % (dot, _END if dot else "", name, word, when, res))
     if sched:
         sched.show(t, indent, debug)
@@ -388,11 +396,11 @@ def _status(t, log, debug, indent="    "):
             _traceback(t, indent + "      ")
     if log and _log:
         _log.cat("[%s]" % name)
-    print(_LINE)
+    print("<" + "-" * 80 + ">")
 
 
 def status(name=None, log=True, debug=False):
-    _find(name, lambda t: _status(t, log, debug or _debug))
+    _find(name, _status, log, debug or _debug)
 
 
 def debug():
@@ -427,7 +435,3 @@ def run():
 
     asyncio.run(main())
 
-
-def restartable(t):
-    # May aioschedule.watcher_loop restart t? (add(..., restart=False): no)
-    return _opt(t, 2, True)

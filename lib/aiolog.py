@@ -43,7 +43,10 @@ def _greps(grep):
         return None
     if isinstance(grep, str):
         grep = (grep,)
-    return ["*" + g + "*" for g in grep]
+    greps = []
+    for g in grep:
+        greps.append("*" + g + "*")
+    return greps
 
 
 def _wanted(greps, line):
@@ -57,8 +60,8 @@ def _wanted(greps, line):
 
 class LogStream(io.IOBase):
     def __init__(self, size=_SIZE):
-        self._buf = bytearray(size)
-        self._mv = memoryview(self._buf)
+        self._size = size
+        self._mv = None  # the ring, allocated by the first write
         self._end = 0  # bytes written since creation; the next byte goes at _end % size
         self._event = None  # created by the first follow()
 
@@ -66,7 +69,9 @@ class LogStream(io.IOBase):
         if isinstance(data, str):
             data = data.encode()
         n = len(data)
-        size = len(self._buf)
+        size = self._size
+        if self._mv is None:
+            self._mv = memoryview(bytearray(size))
         src = memoryview(data)
         if n > size:
             # Only the newest size bytes can be kept.
@@ -89,7 +94,7 @@ class LogStream(io.IOBase):
     def _lines(self, start):
         # Complete lines written at or after byte position start, and the
         # position just past the last of them.
-        size = len(self._buf)
+        size = self._size
         oldest = self._end - size
         partial = start < oldest
         if partial:

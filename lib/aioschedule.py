@@ -11,7 +11,7 @@ import heapq
 import asyncio
 from micropython import const
 import aioctl
-from aioctl import NAME, STATE, SINCE, DONE_AT, EXC, RUNNING, ERROR, STOPPED
+from aioctl import NAME, OPTS, STATE, SINCE, DONE_AT, EXC, RUNNING, ERROR, STOPPED
 from aiolog import datestr, match
 
 # A schedule is a list (a third of the RAM of an object). Lists compare item
@@ -67,26 +67,22 @@ def clock(ticks_ms=None, ticks_diff=None, wall_ms=None):
 
 
 def _now():
-    global _ms, _tick
+    global _ms, _tick, _t0
     t = _ticks()
     if _tick is not None:
         _ms += _diff(t, _tick)
     _tick = t
     if _ms > _REBASE:
-        _rebase()
+        # Shifting every time on the clock by the same amount keeps the heap
+        # in order.
+        _ms -= _NAP_MAX
+        if _t0 is not None:
+            _t0 -= _NAP_MAX
+        for s in _heap:
+            s[_DUE] -= _NAP_MAX
+        for n in _waiting:
+            _waiting[n] -= _NAP_MAX
     return _ms
-
-
-def _rebase():
-    # Shifting every time on the clock by the same amount keeps the heap in order.
-    global _ms, _t0
-    _ms -= _NAP_MAX
-    if _t0 is not None:
-        _t0 -= _NAP_MAX
-    for s in _heap:
-        s[_DUE] -= _NAP_MAX
-    for n in _waiting:
-        _waiting[n] -= _NAP_MAX
 
 
 _heap = []  # schedules by due time, dead ones included
@@ -113,12 +109,13 @@ class _Nap:
 
     def claim(self):
         # One schedule_loop (one watcher_loop) at a time: they share state.
+        # Returns the caller's aioctl record (None if aioctl did not start it).
         if self.task is not None:
             raise RuntimeError("%s is already running" % self.owner)
-        self.task = asyncio.current_task()
-
-    def release(self):
-        self.task = None
+        me = self.task = asyncio.current_task()
+        for t in aioctl.group().values():
+            if t[aioctl.TASK] is me:
+                return t
 
     async def sleep(self, ms, ctl):
         self.asleep = True
@@ -149,7 +146,12 @@ def _push(s):
     heapq.heappush(_heap, s)
     if _dead > 16 and _dead > len(_heap) // 2:
         # Many removed schedules wait to surface: drop them now.
-        _heap[:] = [x for x in _heap if x[_FLAG] != _DEAD]
+        j = 0
+        for x in _heap:
+            if x[_FLAG] != _DEAD:
+                _heap[j] = x
+                j += 1
+        del _heap[j:]
         heapq.heapify(_heap)
         _dead = 0
 
@@ -162,15 +164,6 @@ def _kill(s):
         _loop_nap.wake()
     elif s[_FLAG] == _PENDING:
         _pending.remove(s)
-
-
-def _is_time(t):
-    if not isinstance(t, tuple) or len(t) not in (8, 9):
-        return False
-    for v in t:
-        if type(v) is not int:
-            return False
-    return 1 <= t[1] <= 12 and 1 <= t[2] <= 31 and 0 <= t[3] < 24 and 0 <= t[4] < 60 and 0 <= t[5] < 62
 
 
 def _seconds(what, v):
@@ -206,7 +199,14 @@ def schedule_task(start_in=0, repeat=False):
 
 def _make(name, start_in, repeat):
     global _seq
-    at = _is_time(start_in)
+    # A time tuple: 8 items as boards give it, 9 on unix; all ints, in range.
+    t = start_in
+    at = isinstance(t, tuple) and len(t) in (8, 9)
+    if at:
+        for v in t:
+            if type(v) is not int:
+                at = False
+    at = at and 1 <= t[1] <= 12 and 1 <= t[2] <= 31 and 0 <= t[3] < 24 and 0 <= t[4] < 60 and 0 <= t[5] < 62
     if at:
         ms = int(time.mktime(start_in)) * 1000 - _wall()
     elif isinstance(start_in, (tuple, list)):
@@ -244,20 +244,19 @@ def _make(name, start_in, repeat):
 
 
 def unschedule(name):
-    def drop(n):
-        s = _active.pop(n, None)
-        if s:
-            _kill(s)
-        _parked.pop(n, None)
-
     names = []
     if isinstance(name, str):
-        names = [n for n in list(_active) + list(_parked) if match(name, n)]
+        for n in list(_active) + list(_parked):
+            if match(name, n):
+                names.append(n)
     if not names:
         print("aioschedule: no schedule %r; scheduled: %s" % (name, ", ".join(_active)))
         return False
     for n in names:
-        drop(n)
+        s = _active.pop(n, None)
+        if s:
+            _kill(s)
+        _parked.pop(n, None)
     return True
 
 
@@ -314,44 +313,38 @@ def _fire(s, now, log):
 
 
 async def schedule_loop(alog=None):
-    _loop_nap.claim()
-    try:
-        await _schedule_loop(alog, _ctl_of(asyncio.current_task()))
-    finally:
-        _loop_nap.release()
-
-
-async def _schedule_loop(alog, ctl):
     global _t0, _dead
-    if _t0 is None:
-        _t0 = _now()
-        for s in _pending:
-            s[_DUE] += _t0
-            _push(s)
-        _pending.clear()
-    while True:
-        now = _now()
-        while _heap:
-            s = _heap[0]
-            if s[_FLAG] == _DEAD:
-                heapq.heappop(_heap)
-                _dead -= 1
-            elif s[_DUE] > now:
-                break
-            else:
-                heapq.heappop(_heap)
-                if _fire(s, now, alog):
-                    _push(s)
-        wait = _NAP_MAX
-        if _heap:
-            wait = max(0, min(wait, _heap[0][_DUE] - _now()))
-        await _loop_nap.sleep(wait, ctl)
-
-
-def _ctl_of(task):
-    for t in aioctl.group().values():
-        if t[aioctl.TASK] is task:
-            return t
+    ctl = _loop_nap.claim()
+    try:
+        if _t0 is None:
+            _t0 = _now()
+            for s in _pending:
+                s[_DUE] += _t0
+                _push(s)
+            _pending.clear()
+        while True:
+            now = _now()
+            while _heap:
+                s = _heap[0]
+                if s[_FLAG] == _DEAD:
+                    heapq.heappop(_heap)
+                    _dead -= 1
+                elif s[_DUE] > now:
+                    break
+                else:
+                    heapq.heappop(_heap)
+                    if _fire(s, now, alog):
+                        _push(s)
+            wait = _NAP_MAX
+            if _heap:
+                wait = max(0, min(wait, _heap[0][_DUE] - _now()))
+                if wait > 20:
+                    # A long sleep can end late (Linux lets poll() overrun by
+                    # 0.1%): wake a little early, then sleep the short rest.
+                    wait -= wait // 500 + 2
+            await _loop_nap.sleep(wait, ctl)
+    finally:
+        _loop_nap.task = None
 
 
 async def watcher_loop(alog=None, sleep=30, backoff=1, max_backoff=60):
@@ -362,49 +355,46 @@ async def watcher_loop(alog=None, sleep=30, backoff=1, max_backoff=60):
     base = _seconds("backoff", backoff) or 1
     cap = _seconds("max_backoff", max_backoff)
     poll = _seconds("sleep", sleep) or 1
-    _watch_nap.claim()
-    try:
-        await _watch(alog, _ctl_of(asyncio.current_task()), base, cap, poll)
-    finally:
-        _watch_nap.release()
-
-
-async def _watch(alog, ctl, base, cap, poll):
     waiting = _waiting
     streak = _streak
-    while True:
-        now = _now()
-        wait = poll
-        for t in list(aioctl.group().values()):
-            n = t[NAME]
-            st = t[STATE]
-            if st != ERROR or not aioctl.restartable(t) or n in _active or n in _parked:
-                if st != ERROR and st != RUNNING:
-                    streak.pop(n, None)  # ended well, or was stopped: start afresh
-                waiting.pop(n, None)
-                continue
-            if n not in waiting:
-                k = streak.get(n, 0)
-                if (t[DONE_AT] - t[SINCE]) * 1000 >= cap:
-                    k = 0  # it ran a good while before failing
-                streak[n] = k + 1
-                delay = min(cap, base << min(k - 1, 24)) if k else 0
-                waiting[n] = now + delay
-                if alog:
-                    # Tagged [name] so that aioctl.status(name) shows it.
-                    e = t[EXC]
-                    alog.error("[%s] failed: %s: %s; watcher_loop restarts it in %s" % (
-                        n, type(e).__name__, e, aioctl.duration(delay / 1000)))
-            left = waiting[n] - now
-            if left <= 0:
-                del waiting[n]
-                _restarts[n] = _restarts.get(n, 0) + 1
-                aioctl.launch(t)
-                if alog:
-                    alog.info("[%s] restarted by watcher_loop (%d)" % (n, _restarts[n]))
-            elif left < wait:
-                wait = left
-        await _watch_nap.sleep(wait, ctl)
+    ctl = _watch_nap.claim()
+    try:
+        while True:
+            now = _now()
+            wait = poll
+            for t in list(aioctl.group().values()):
+                n = t[NAME]
+                st = t[STATE]
+                no = t[OPTS] is not None and not t[OPTS][2]  # added with restart=False
+                if st != ERROR or no or n in _active or n in _parked:
+                    if st != ERROR and st != RUNNING:
+                        streak.pop(n, None)  # ended well, or was stopped: start afresh
+                    waiting.pop(n, None)
+                    continue
+                if n not in waiting:
+                    k = streak.get(n, 0)
+                    if (t[DONE_AT] - t[SINCE]) * 1000 >= cap:
+                        k = 0  # it ran a good while before failing
+                    streak[n] = k + 1
+                    delay = min(cap, base << min(k - 1, 24)) if k else 0
+                    waiting[n] = now + delay
+                    if alog:
+                        # Tagged [name] so that aioctl.status(name) shows it.
+                        e = t[EXC]
+                        alog.error("[%s] failed: %s: %s; watcher_loop restarts it in %s" % (
+                            n, type(e).__name__, e, aioctl.duration(delay / 1000)))
+                left = waiting[n] - now
+                if left <= 0:
+                    del waiting[n]
+                    _restarts[n] = _restarts.get(n, 0) + 1
+                    aioctl.launch(t)
+                    if alog:
+                        alog.info("[%s] restarted by watcher_loop (%d)" % (n, _restarts[n]))
+                elif left < wait:
+                    wait = left
+            await _watch_nap.sleep(wait, ctl)
+    finally:
+        _watch_nap.task = None
 
 
 # Hooks that aioctl calls (see aioctl.sched).
@@ -412,6 +402,9 @@ async def _watch(alog, ctl, base, cap, poll):
 
 def has(name):
     return name in _active
+
+
+wake = _loop_nap.wake
 
 
 def show(t, indent, debug):

@@ -6,21 +6,23 @@ def test_ring_keeps_newest_lines_in_fixed_ram(mp):
         """
         import gc, aiolog
         s = aiolog.LogStream(256)
-        buf = s._buf
+        print("before", s._mv)  # nothing allocated until the first write
         for i in range(5):
             print("warm", i, file=s)
         gc.collect()
         before = gc.mem_alloc()
         for i in range(2000):
             print("line", i, file=s)
+        ring = s._mv
         s.write("tail no newline")
         gc.collect()
         grown = gc.mem_alloc() - before
-        print("grown", grown, s._buf is buf, len(s._buf))
+        print("grown", grown, s._mv is ring, len(s._mv))
         s.cat()
         """
     )
     lines = out.splitlines()
+    assert lines.pop(0) == "before None"
     grown = int(lines[0].split()[1])
     assert grown <= 64, lines[0]  # nothing kept beyond the ring itself
     assert lines[0].endswith("True 256")
