@@ -69,7 +69,8 @@ async def conductor():
     aioctl.start("blink")
     await asyncio.sleep(6)
     show("t=12.5 s")
-    show("test_from in debug mode", name="test_from", debug=True)
+    show("test_from and flaky in debug mode", name="test_from", debug=True)
+    aioctl.status("flaky", debug=True, log=False)
     aioctl.stop()  # everything else; the demo ends
 
 
