@@ -46,7 +46,8 @@ _NOKW = {}  # shared by tasks added without keyword arguments; never changed
 
 _tasks = {}  # name -> record
 _seq = 0
-_fresh = set()  # asyncio Tasks that add() started and that have not begun yet
+_fresh = []  # runs add() started whose asyncio Task is not made yet
+_starter = None  # the asyncio Task that makes them
 _log = None  # stream with cat()/follow(), from set_log()
 _debug = False
 
@@ -54,7 +55,7 @@ _debug = False
 # It provides: has(name) (the task has a schedule: add() does not start it),
 # show(t, indent, debug) (its status lines), stop(name) (set the schedule
 # aside; False if there was none), start(name) (put it back; False if there
-# was none), forget(name), ended(t) (a run has ended) and wake().
+# was none), forget(name) and ended(t) (a run has ended).
 sched = None
 
 
@@ -93,14 +94,7 @@ def _callback(cb, first, args, kwargs):
 async def _run(t):
     me = asyncio.current_task()
     if t[TASK] is not me:
-        # Taken back by hold() before it began. MicroPython's task queue
-        # keeps finished tasks linked from a sleeping task until that task is
-        # queued again: waking schedule_loop frees this one now, not when the
-        # loop next wakes (an hour later, maybe).
-        if sched:
-            sched.wake()
-        return
-    _fresh.discard(me)
+        return  # stopped and started again before it began
     try:
         res = t[FN](*t[ARGS], **t[KWARGS])
         # A plain function has run already; a coroutine function gave a
@@ -140,21 +134,42 @@ def _stopped(t):
 
 def launch(t, fresh=False):
     # Start a run of t now. Used by start() and by aioschedule.
+    global _starter
     t[STATE] = RUNNING
     t[SINCE] = _now()
     t[DONE_AT] = None
-    t[TASK] = asyncio.create_task(_run(t))
+    t[TASK] = None
     if fresh:
-        _fresh.add(t[TASK])
+        # add(): the asyncio Task is made a moment later, by one task for a
+        # whole batch of add() calls, so that a schedule() right after add()
+        # takes the run back before anything is allocated for it (garbage
+        # between long-lived records fragments a small heap).
+        _fresh.append(t)
+        if _starter is None:
+            _starter = asyncio.create_task(_start_fresh())
+    else:
+        t[TASK] = asyncio.create_task(_run(t))
+
+
+async def _start_fresh():
+    global _starter
+    _starter = None
+    _flush()
+
+
+def _flush():
+    for t in _fresh:
+        # Skip runs taken back (hold), stopped, or started again meanwhile.
+        if t[STATE] == RUNNING and t[TASK] is None:
+            t[TASK] = asyncio.create_task(_run(t))
+    _fresh.clear()
 
 
 def hold(t):
     # Takes back the run that add() started, if it has not begun yet: a task
     # scheduled right after add() waits for its schedule. True if held.
-    if t[TASK] not in _fresh:
+    if t[STATE] != RUNNING or t[TASK] is not None:
         return False
-    _fresh.discard(t[TASK])
-    t[TASK] = None
     t[STATE] = NEW
     return True
 
@@ -228,6 +243,7 @@ def group():
 
 def tasks():
     # asyncio Tasks of the runs going on now, e.g. for asyncio.gather().
+    _flush()
     running = []
     for t in _tasks.values():
         if t[STATE] == RUNNING:
@@ -239,12 +255,14 @@ def _stop(t, stop_sch=True, all_=False):
     if stop_sch and sched and sched.stop(t[NAME]) and t[STATE] != RUNNING:
         t[STATE] = STOPPED  # between runs: it had a schedule, now it has none
     if t[STATE] == RUNNING:
-        if t[TASK] is asyncio.current_task():
+        task = t[TASK]
+        if task is asyncio.current_task():
             # A task cannot cancel itself; it should return instead.
             if not all_:
                 print("aioctl: %s cannot stop itself; return from it instead" % t[NAME])
             return False
-        t[TASK].cancel()
+        if task:
+            task.cancel()
         # Now, so that status() right after stop() shows it.
         _stopped(t)
     elif t[STATE] == NEW:

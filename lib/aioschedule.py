@@ -404,7 +404,6 @@ def has(name):
     return name in _active
 
 
-wake = _loop_nap.wake
 
 
 def show(t, indent, debug):
