@@ -20,7 +20,9 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
 MPREMOTE = os.path.join(BIN, "mpremote")
-MODULES = ["aioctl.py", "aioschedule.py", "aiolog.py"]
+# What a board gets: every module in lib/ (package.json and manifest.py must
+# list the same).
+MODULES = sorted(f for f in os.listdir(os.path.join(ROOT, "lib")) if f.endswith(".py"))
 
 pytestmark = pytest.mark.skipif(
     not (sys.platform.startswith("linux") and os.path.exists(MPREMOTE)),
