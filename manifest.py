@@ -1,10 +1,11 @@
 # For freezing into firmware: include("path/to/this/manifest.py") in a board's
 # manifest. The same modules as package.json (mip).
 metadata(
-    version="0.1.0",
+    version="0.2.0",
     description="Create, schedule, stop and inspect asyncio tasks, with a log for them.",
 )
 
 module("aioctl.py", base_path="lib")
 module("aioschedule.py", base_path="lib")
 module("aiolog.py", base_path="lib")
+module("aiocron.py", base_path="lib")

@@ -2,14 +2,14 @@
 # watcher that restarts a failing task, a task stopped and started again,
 # and the aioctl.status() tree printed as it all happens. Ends by itself
 # after about 13 s. Uses aiorepl and micropython-lib logging when they are
-# installed; aiolog.Logger otherwise.
+# installed; examples/minilog.py otherwise.
 
 import asyncio
 import sys
 import time
 import aioctl
 import aioschedule
-from aiolog import streamlog, Logger
+from aiolog import streamlog
 
 try:
     import logging
@@ -22,6 +22,8 @@ try:
     )
     log = logging.getLogger(sys.platform)
 except ImportError:
+    from minilog import Logger
+
     log = Logger(sys.platform)
 
 aioctl.set_log(streamlog)

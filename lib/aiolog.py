@@ -148,29 +148,4 @@ def _decode(raw):
         return repr(raw)[2:-1]
 
 
-class Logger:
-    # The part of micropython-lib's logging.Logger the scheduler and the
-    # examples use, for boards where logging is not installed.
-    def __init__(self, name, stream=None):
-        self.name = name
-        self.stream = stream or streamlog
-
-    def _log(self, level, msg, args):
-        if args:
-            msg = msg % args
-        self.stream.write("%s [%s] [%s] %s\n" % (datestr(), self.name, level, msg))
-
-    def debug(self, msg, *args):
-        self._log("DEBUG", msg, args)
-
-    def info(self, msg, *args):
-        self._log("INFO", msg, args)
-
-    def warning(self, msg, *args):
-        self._log("WARNING", msg, args)
-
-    def error(self, msg, *args):
-        self._log("ERROR", msg, args)
-
-
 streamlog = LogStream()

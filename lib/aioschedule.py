@@ -85,10 +85,25 @@ def _now():
     return _ms
 
 
+# Options of a schedule (times, misfire, jitter, a calendar, a wall-clock
+# start), kept only for schedules that have any, so a plain interval schedule
+# pays nothing: _extras[name] is a list made by aiocron, which does the
+# wall-clock work and is imported only when such a schedule is made.
+_X_SPEC = const(0)  # calendar spec, or None
+_X_AT = const(1)  # wall-clock second of the next start, while it is a wall-clock one
+_X_LEFT = const(2)  # starts left (times=), or None
+_X_GRACE = const(3)  # ms a start may be late before it is dropped; None: any
+_X_BASE = const(5)  # due time without the jitter
+_LATE = const(1000)  # ms late before a start counts as missed
+_CHECK = const(60000)  # ms between clock checks while wall-clock schedules exist
+
+_offset = None  # set by aiocron.utc_offset(); None: the port's own localtime/mktime
+
 _heap = []  # schedules by due time, dead ones included
 _active = {}  # name -> schedule (live, pending or over)
 _pending = []
 _parked = {}  # name -> schedule set aside by aioctl.stop(), for aioctl.start()
+_extras = {}  # name -> options (see _X_*)
 _restarts = {}  # name -> restarts by watcher_loop
 _waiting = {}  # name -> _now() when watcher_loop restarts it
 _streak = {}  # name -> failures in a row
@@ -175,30 +190,37 @@ def _seconds(what, v):
     return int(v * 1000)
 
 
-def schedule(name, start_in=0, repeat=False):
+def schedule(name, start_in=0, repeat=False, **opts):
     # start_in: seconds (from schedule_loop's first start, or from now once it
     # has started) or a time tuple (that wall-clock time). repeat: seconds,
-    # False/None for once, True for "every start_in seconds".
+    # False/None for once, True for "every start_in seconds". opts: a
+    # calendar (cron= or secs/mins/hrs/mday/month/wday), times, misfire,
+    # grace, jitter, soft_start (see the README).
     if not isinstance(name, str) or name not in aioctl.group():
         raise ValueError("schedule: no aioctl task %r" % (name,))
-    _make(name, start_in, repeat)
+    _make(name, start_in, repeat, opts)
     # If aioctl.add() has just started it, it waits for its schedule instead.
     aioctl.hold(aioctl.group()[name])
     return True
 
 
-def schedule_task(start_in=0, repeat=False):
+def schedule_task(start_in=0, repeat=False, **opts):
     # Decorator over @aioctl.aiotask: schedules the task of the function's
     # name, which waits for aioctl.add() and schedule_loop.
     def deco(fn):
-        _make(fn.__name__, start_in, repeat)
+        _make(fn.__name__, start_in, repeat, opts)
         return fn
 
     return deco
 
 
-def _make(name, start_in, repeat):
+def _make(name, start_in, repeat, opts):
     global _seq
+    x, soft = None, 0
+    if opts:
+        import aiocron
+
+        x, soft = aiocron.options(start_in, repeat, opts)
     # A time tuple: 8 items as boards give it, 9 on unix; all ints, in range.
     t = start_in
     at = isinstance(t, tuple) and len(t) in (8, 9)
@@ -208,7 +230,13 @@ def _make(name, start_in, repeat):
                 at = False
     at = at and 1 <= t[1] <= 12 and 1 <= t[2] <= 31 and 0 <= t[3] < 24 and 0 <= t[4] < 60 and 0 <= t[5] < 62
     if at:
-        ms = int(time.mktime(start_in)) * 1000 - _wall()
+        if _offset is None:
+            at = int(time.mktime(start_in))
+        else:
+            import aiocron
+
+            at = aiocron.mktime(start_in, _offset)
+        ms = at * 1000 - _wall()
     elif isinstance(start_in, (tuple, list)):
         raise ValueError("schedule: start_in %r is not a time tuple" % (start_in,))
     else:
@@ -227,7 +255,13 @@ def _make(name, start_in, repeat):
     if ms < 0:
         if not every:
             raise ValueError("schedule: start_in %r is in the past" % (start_in,))
-        ms += (-ms + every - 1) // every * every  # the next start on that cadence
+        n = (-ms + every - 1) // every  # the next start on that cadence
+        ms += n * every
+        at += n * every // 1000
+    if at:
+        if x is None:
+            x = [None, None, None, None, 0, 0]
+        x[_X_AT] = at
     _seq += 1
     s = [ms, _seq, name, every, _PENDING, 0, 0, None]
     old = _active.pop(name, None)
@@ -235,12 +269,29 @@ def _make(name, start_in, repeat):
         _kill(old)
     _parked.pop(name, None)
     _active[name] = s
-    if at or _t0 is not None:
+    _extras.pop(name, None)
+    if x:
+        _extras[name] = x
+    s[_DUE] += soft
+    if x and x[_X_SPEC]:
+        s[_DUE] = _now()
+        aiocron.next_wall(s, x, s[_DUE], True)
+        _push(s)
+        _loop_nap.wake()
+    elif at or _t0 is not None:
         s[_DUE] += _now()
+        _base(s, x)
         _push(s)
         _loop_nap.wake()
     else:
         _pending.append(s)
+
+
+def _base(s, x):
+    if x:
+        import aiocron
+
+        aiocron.base(s, x)
 
 
 def unschedule(name):
@@ -257,42 +308,31 @@ def unschedule(name):
         if s:
             _kill(s)
         _parked.pop(n, None)
+        _extras.pop(n, None)
     return True
 
 
 def group():
-    # name -> schedule record (internal lists: use info(name) to read one)
+    # name -> schedule record (internal lists: aiocron.info(name) reads one)
     return _active
-
-
-def info(name):
-    # A schedule as a dict, for the REPL and tests. Times in ms.
-    s = _active.get(name) or _parked.get(name)
-    if s is None:
-        print("aioschedule: no schedule %r" % (name,))
-        return None
-    flag = s[_FLAG]
-    if name in _parked:
-        state = "stopped"
-    else:
-        state = ("scheduled", "waiting for schedule_loop", "", "over")[flag]
-    return {
-        "state": state,
-        "next_in": s[_DUE] - _now() if flag == _LIVE and state != "stopped" else None,
-        "every": s[_EVERY],
-        "runs": s[_RUNS],
-        "skipped": s[_SKIPPED],
-        "last": s[_LAST],
-    }
 
 
 def _fire(s, now, log):
     # Starts the run that is due; False if the schedule has no next run.
-    t = aioctl.group().get(s[_NAME])
-    if t is None:
+    name = s[_NAME]
+    x = _extras.get(name)
+    if x and x[_X_SPEC] and x[_X_AT] is None:
+        import aiocron
+
+        aiocron.next_wall(s, x, now, True)  # it was waiting for the wall clock
+        return True
+    t = aioctl.group().get(name)
+    if x and x[_X_GRACE] is not None and now - s[_DUE] > max(x[_X_GRACE], _LATE):
+        s[_SKIPPED] += 1  # missed by more than its grace: dropped (misfire rule)
+    elif t is None:
         s[_SKIPPED] += 1
         if log:
-            log.warning("[%s] is due but is not an aioctl task", s[_NAME])
+            log.warning("[%s] is due but is not an aioctl task", name)
     elif t[STATE] == RUNNING:
         # The last run has not finished: do not stack another on top.
         s[_SKIPPED] += 1
@@ -300,15 +340,29 @@ def _fire(s, now, log):
         s[_RUNS] += 1
         s[_LAST] = _wall() // 1000
         aioctl.launch(t)
+        if x and x[_X_LEFT] is not None:
+            x[_X_LEFT] -= 1
+            if not x[_X_LEFT]:
+                s[_FLAG] = _OVER
+                return False
+    if x:
+        if x[_X_SPEC]:
+            import aiocron
+
+            aiocron.next_wall(s, x, now)
+            return True
+        x[_X_AT] = None  # a wall-clock first start is done: an interval from now on
     every = s[_EVERY]
     if not every:
         s[_FLAG] = _OVER
         return False
     # Due again one period later. If the loop was blocked past more due
     # times, those starts collapse into this one and the grid stays.
-    n = (now - s[_DUE]) // every + 1
+    base = x[_X_BASE] if x else s[_DUE]
+    n = (now - base) // every + 1
     s[_SKIPPED] += n - 1
-    s[_DUE] += n * every
+    s[_DUE] = base + n * every
+    _base(s, x)
     return True
 
 
@@ -320,10 +374,16 @@ async def schedule_loop(alog=None):
             _t0 = _now()
             for s in _pending:
                 s[_DUE] += _t0
+                _base(s, _extras.get(s[_NAME]))
                 _push(s)
             _pending.clear()
         while True:
             now = _now()
+            walls = False
+            if _extras:
+                import aiocron
+
+                walls = aiocron.check_clock(now)
             while _heap:
                 s = _heap[0]
                 if s[_FLAG] == _DEAD:
@@ -335,7 +395,7 @@ async def schedule_loop(alog=None):
                     heapq.heappop(_heap)
                     if _fire(s, now, alog):
                         _push(s)
-            wait = _NAP_MAX
+            wait = _CHECK if walls else _NAP_MAX
             if _heap:
                 wait = max(0, min(wait, _heap[0][_DUE] - _now()))
                 if wait > 20:
@@ -424,9 +484,9 @@ def show(t, indent, debug):
             line = "last @ %s --> %s" % (datestr(last), line)
         print("%s┗━► schedule: %s" % (indent, line))
         if debug:
-            every = s[_EVERY]
-            print("%s┗━► schedule: %s, runs: %d, skipped: %d" % (
-                indent, "every " + aioctl.duration(every / 1000) if every else "once", s[_RUNS], s[_SKIPPED]))
+            import aiocron
+
+            aiocron.show_debug(name, s, indent)
     n = _restarts.get(name)
     if n:
         print("%s┗━► restarts: %d" % (indent, n))
@@ -455,11 +515,20 @@ def start(name):
         s[_DUE] += _t0
     now = _now()
     every = s[_EVERY]
-    if flag == _OVER or s[_DUE] < now and not every:
-        s[_DUE] = now
-    elif s[_DUE] < now:
-        # Back on its old grid: the first start after now.
-        s[_DUE] += (now - s[_DUE] + every - 1) // every * every
+    x = _extras.get(name)
+    if x and x[_X_LEFT] == 0:
+        x[_X_LEFT] = None  # it ran its times: start() gives it one more go
+    if x and x[_X_SPEC]:
+        import aiocron
+
+        aiocron.next_wall(s, x, now, True)
+    else:
+        if flag == _OVER or s[_DUE] < now and not every:
+            s[_DUE] = now
+        elif s[_DUE] < now:
+            # Back on its old grid: the first start after now.
+            s[_DUE] += (now - s[_DUE] + every - 1) // every * every
+        _base(s, x)
     _push(s)
     _loop_nap.wake()
     return True
@@ -470,6 +539,7 @@ def forget(name):
     if s:
         _kill(s)
     _parked.pop(name, None)
+    _extras.pop(name, None)
     _restarts.pop(name, None)
     _waiting.pop(name, None)
     _streak.pop(name, None)
@@ -488,6 +558,7 @@ def reset():
     _pending.clear()
     _parked.clear()
     _restarts.clear()
+    _extras.clear()
     _waiting.clear()
     _streak.clear()
     _t0 = None

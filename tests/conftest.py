@@ -15,6 +15,7 @@ MICROPYTHON = os.path.join(BIN, "micropython")
 MPY_CROSS = os.path.join(BIN, "mpy-cross")
 # MicroPython-side helpers shared by the tests
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mp")
+EXAMPLES = os.path.join(ROOT, "examples")  # minilog.py
 
 
 def build_mpy(dest):
@@ -52,7 +53,7 @@ class MicroPython:
             cmd += ["-X", "heapsize=" + heap]
         cmd.append(script)
         e = dict(os.environ, TZ="UTC")
-        e["MICROPYPATH"] = ":".join(list(path) + [self.libdir, HERE, ".frozen"])
+        e["MICROPYPATH"] = ":".join(list(path) + [self.libdir, HERE, EXAMPLES, ".frozen"])
         if env:
             e.update(env)
         p = subprocess.run(cmd, cwd=self.tmp, env=e, capture_output=True, text=True, timeout=timeout)

@@ -219,7 +219,8 @@ def test_status_tree(mp):
         """
         import asyncio, aioctl, aiolog
 
-        log = aiolog.Logger("app")
+        import minilog
+        log = minilog.Logger("app")
         aioctl.set_log(aiolog.streamlog)
 
         async def runs():

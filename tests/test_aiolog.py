@@ -68,7 +68,8 @@ def test_logger_print_and_bytes(mp):
         """
         import aiolog
         from aiolog import streamlog
-        log = aiolog.Logger("esp32")
+        import minilog
+        log = minilog.Logger("esp32")
         log.info("[%s] hello %d", "t1", 5)
         log.error("[t1] oops")
         print("printed", 1, 2.5, file=streamlog)

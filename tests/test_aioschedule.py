@@ -20,7 +20,7 @@ def ints(line):
 
 # Records the start of each run, in ms after schedule_loop started.
 RECORDER = """
-import asyncio, time, aioctl, aioschedule
+import asyncio, time, aioctl, aioschedule, aiocron
 T0 = [None]
 starts = {}
 
@@ -170,7 +170,7 @@ async def main():
     aioctl.add(loop, name="schedule_loop")
     await asyncio.sleep_ms(420)
     show("slow")
-    s = aioschedule.info("slow")
+    s = aiocron.info("slow")
     print("max", running[1], s["runs"], s["skipped"])
 
 asyncio.run(main())
@@ -199,7 +199,7 @@ async def main():
     aioctl.add(blocker)
     await asyncio.sleep_ms(500)
     show("tick")
-    print("skipped", aioschedule.info("tick")["skipped"])
+    print("skipped", aiocron.info("tick")["skipped"])
 
 asyncio.run(main())
 """
@@ -499,7 +499,8 @@ def test_watcher_restarts_failures_with_backoff(mp):
         RECORDER
         + """
 import aiolog
-log = aiolog.Logger("w")
+import minilog
+log = minilog.Logger("w")
 aioctl.set_log(aiolog.LogStream(4096))
 log.stream = aioctl._log
 fails_at = {}

@@ -10,7 +10,7 @@
 # wrapper in grid.py reads it). That is the ideal grid, so lateness measured
 # against it also shows any drift in the library's own due arithmetic. As a
 # check, each run also compares it with the library's own next due time,
-# now + aioschedule.info(name)["next_in"], which must be the grid's next
+# now + aiocron.info(name)["next_in"], which must be the grid's next
 # point; CHECK counts the runs where they differ by more than 1 ms.
 import sys
 import time
@@ -18,6 +18,7 @@ import asyncio
 from array import array
 import aioctl
 import aioschedule
+import aiocron
 import grid
 
 N = int(sys.argv[1])
@@ -41,7 +42,7 @@ async def job(i):
     # which run this is: the nearest grid point (exact while lateness < 500 ms)
     k = (ticks_diff(now, t0) - START + EVERY // 2) // EVERY
     due = ticks_add(t0, START + k * EVERY)
-    nxt = ticks_add(now, aioschedule.info(names[i])["next_in"])
+    nxt = ticks_add(now, aiocron.info(names[i])["next_in"])
     if abs(ticks_diff(nxt, ticks_add(due, EVERY))) > 1:
         mismatch += 1
     if 0 <= k < RUNS:

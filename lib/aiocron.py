@@ -1,0 +1,520 @@
+# aiocron: wall-clock calendar specs and the times they next match, and the
+# wall-clock side of aioschedule (calendars, time-tuple starts, utc_offset,
+# clock jumps, misfire/times/jitter options). aioschedule imports it only
+# when a schedule needs it, so interval-only boards never load it.
+#
+#   spec = aiocron.cron("*/15 8-18 * * 1-5")       # min hour mday month wday
+#   spec = aiocron.compile(hrs=6, wday=range(5))   # 06:00:00 on weekdays
+#   t = aiocron.next_time(spec, int(time.time()), offset=3600)
+#
+# Times are epoch seconds. Fields are matched in local time = UTC + offset
+# seconds, broken down by this module itself: time.localtime follows the host
+# TZ on the unix port but is UTC on boards, so using it would apply a zone
+# twice on one port and once on the other. Epochs of 1970 and 2000 both work.
+#
+# A spec is a bytes object of _LEN bytes: one bitmap per field and a flag. A
+# 60-bit mask as an int is a big int on 32-bit boards (small ints hold 30
+# bits); byte lookups never allocate.
+
+import time
+from micropython import const
+
+# Byte offsets of the bitmaps; value v is bit v & 7 of byte off + (v >> 3).
+_SEC = const(0)  # 0-59
+_MIN = const(8)  # 0-59
+_HR = const(16)  # 0-23
+_MDAY = const(19)  # 1-31
+_MON = const(23)  # 1-12
+_WDAY = const(25)  # 0-6, Monday = 0
+_FLAG = const(26)
+_LEN = const(27)
+
+_OR = const(1)  # _FLAG: a day matches if mday OR wday matches (cron's rule)
+
+# Gregorian weekdays and leap years repeat every 400 years: a spec that has
+# not matched by then never will (compile rejects such specs; this is a guard).
+_YEARS = const(400)
+
+# Days from the port's epoch to 1970-01-01: 2000-epoch ports count 10957
+# fewer. gmtime is UTC on every port, so this does not depend on the host TZ.
+_EPOCH = (
+    10957 * 86400 if getattr(time, "gmtime", time.localtime)(0)[0] == 2000 else 0
+)
+
+
+def _leap(y):
+    return y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+
+
+def _mlen(y, m):
+    if m == 2:
+        return 29 if _leap(y) else 28
+    # 31 for 1, 3, 5, 7, 8, 10, 12: odd months, then even ones from August
+    return 30 + ((m + (m >> 3)) & 1)
+
+
+def _yday(y, m):
+    # Days in year y before month m (first of month, 0-based)
+    n = (367 * m - 362) // 12
+    if m > 2:
+        n -= 1 if _leap(y) else 2
+    return n
+
+
+def _y0(y):
+    # Days from 1970-01-01 to January 1st of year y; 477 leap days before 1970
+    y1 = y - 1
+    return 365 * (y - 1970) + y1 // 4 - y1 // 100 + y1 // 400 - 477
+
+
+def _date(dn):
+    # Day number since 1970-01-01 -> (year, month, day). Runs once per call.
+    y = 1970 + dn // 365  # never too small: a year has at least 365 days
+    while _y0(y) > dn:
+        y -= 1
+    dn -= _y0(y)
+    m = 1
+    while m < 12 and _yday(y, m + 1) <= dn:
+        m += 1
+    return y, m, dn - _yday(y, m) + 1
+
+
+def _has(spec, off, v):
+    return spec[off + (v >> 3)] >> (v & 7) & 1
+
+
+def _scan(spec, off, v, end):
+    # The first set value >= v and < end, or -1
+    while v < end:
+        if spec[off + (v >> 3)] >> (v & 7) & 1:
+            return v
+        v += 1
+    return -1
+
+
+def _put(b, off, v):
+    b[off + (v >> 3)] |= 1 << (v & 7)
+
+
+def _field(b, off, v, lo, hi, name):
+    if v is None:
+        v = range(lo, hi + 1)
+    elif isinstance(v, int):
+        v = (v,)
+    elif isinstance(v, str) or v is True or v is False:
+        raise ValueError("bad %s %r" % (name, v))
+    try:
+        it = iter(v)
+    except TypeError:
+        raise ValueError("bad %s %r" % (name, v))
+    n = 0
+    for x in it:
+        # isinstance(True, int) is False in MicroPython: bools land here too
+        if not isinstance(x, int) or not lo <= x <= hi:
+            raise ValueError("%s %r not in %d-%d" % (name, x, lo, hi))
+        _put(b, off, x)
+        n += 1
+    if not n:
+        raise ValueError("empty " + name)
+
+
+def _check(b):
+    # With the day rule AND (and in cron when a day field is *), a spec can
+    # only fail by asking for days its months never have: the earliest
+    # mday > the longest month (Feb: 29, leap years). Any real date falls on
+    # every weekday in some year, Feb 29 too (it moves 5 weekdays every 4
+    # years, and 5 is prime to 7), so wday never makes a spec impossible.
+    # With OR, the wday part alone matches some day of every month.
+    if b[_FLAG] & _OR:
+        return
+    d = _scan(b, _MDAY, 1, 32)
+    top = 0
+    for m in range(1, 13):
+        if _has(b, _MON, m):
+            top = max(top, 29 if m == 2 else _mlen(1, m))
+    if d > top:
+        ms = ",".join(str(m) for m in range(1, 13) if _has(b, _MON, m))
+        raise ValueError("impossible: mday %d never occurs in month %s" % (d, ms))
+
+
+def compile(secs=0, mins=0, hrs=None, mday=None, month=None, wday=None):
+    # Each field: None (any), an int or an iterable of ints. secs and mins
+    # default to 0, so hrs=6 means 06:00:00 once a day and compile() hourly;
+    # pass mins=None (or secs=None) to fire every minute (second). All given
+    # fields must match, mday AND wday too. wday: Monday = 0 .. Sunday = 6.
+    b = bytearray(_LEN)
+    _field(b, _SEC, secs, 0, 59, "secs")
+    _field(b, _MIN, mins, 0, 59, "mins")
+    _field(b, _HR, hrs, 0, 23, "hrs")
+    _field(b, _MDAY, mday, 1, 31, "mday")
+    _field(b, _MON, month, 1, 12, "month")
+    _field(b, _WDAY, wday, 0, 6, "wday")
+    _check(b)
+    return bytes(b)
+
+
+def _num(s, lo, hi, name):
+    if not s.isdigit() or not lo <= int(s) <= hi:
+        raise ValueError("%s %r not in %d-%d" % (name, s, lo, hi))
+    return int(s)
+
+
+def _cron_field(b, off, text, lo, hi, name):
+    # Items: * a a-b, each optionally /step; joined by commas
+    for item in text.split(","):
+        rng, slash, step = item.partition("/")
+        if rng == "*":
+            a, z = lo, hi
+            if name == "wday":
+                z = 6  # * is Sunday once, not 0 and 7
+        else:
+            a, dash, z = rng.partition("-")
+            a = _num(a, lo, hi, name)
+            if dash:
+                z = _num(z, lo, hi, name)
+                if z < a:
+                    raise ValueError("%s range %r reversed" % (name, item))
+            elif slash:
+                raise ValueError("%s %r: a step needs * or a range" % (name, item))
+            else:
+                z = a
+        n = _num(step, 1, hi, name + " step") if slash else 1
+        for v in range(a, z + 1, n):
+            if name == "wday":
+                v = (v + 6) % 7  # cron: Sunday 0 or 7, Monday 1; here Monday 0
+            _put(b, off, v)
+
+
+def cron(text):
+    # Standard 5-field cron: "min hour mday month wday", seconds 0. wday 0 or
+    # 7 is Sunday. When mday and wday are both restricted, a day matching
+    # either fires; as in Vixie cron, a field starting with * is unrestricted
+    # ("*/2" too).
+    f = text.split()
+    if len(f) != 5:
+        raise ValueError("cron needs 5 fields: %r" % text)
+    b = bytearray(_LEN)
+    _put(b, _SEC, 0)
+    _cron_field(b, _MIN, f[0], 0, 59, "mins")
+    _cron_field(b, _HR, f[1], 0, 23, "hrs")
+    _cron_field(b, _MDAY, f[2], 1, 31, "mday")
+    _cron_field(b, _MON, f[3], 1, 12, "month")
+    _cron_field(b, _WDAY, f[4], 0, 7, "wday")
+    if f[2][0] != "*" and f[4][0] != "*":
+        b[_FLAG] = _OR
+    _check(b)
+    return bytes(b)
+
+
+def next_time(spec, after, offset=0):
+    # The first epoch second > after whose local time (UTC + offset) matches.
+    # Whole months, days, hours and minutes that cannot match are skipped.
+    # The epoch is split into days and seconds once (big ints on 32-bit
+    # boards); the search itself uses small ints only.
+    dn, s = divmod(int(after) + 1 + offset + _EPOCH, 86400)
+    y, m, d = _date(dn)
+    h = s // 3600
+    mi = s // 60 % 60
+    s %= 60
+    end = y + _YEARS
+    orday = spec[_FLAG] & _OR
+    while y < end:
+        if m > 12:
+            y += 1
+            m = 1
+        v = _scan(spec, _MON, m, 13)
+        if v != m:
+            if v < 0:
+                m = 13  # next year
+                d = 1
+                h = mi = s = 0
+                continue
+            m = v
+            d = 1
+            h = mi = s = 0
+        n = _mlen(y, m)
+        if d > n:
+            m += 1
+            d = 1
+            h = mi = s = 0
+            continue
+        wd = (_y0(y) + _yday(y, m) + d + 2) % 7  # 1970-01-01 was a Thursday (3)
+        v = d
+        while d <= n:
+            md = _has(spec, _MDAY, d)
+            wm = _has(spec, _WDAY, wd)
+            if (md | wm) if orday else (md & wm):
+                break
+            d += 1
+            wd = (wd + 1) % 7
+        if d != v:
+            h = mi = s = 0
+            if d > n:
+                continue
+        v = _scan(spec, _HR, h, 24)
+        if v < 0:
+            d += 1
+            h = mi = s = 0
+            continue
+        if v != h:
+            h = v
+            mi = s = 0
+        v = _scan(spec, _MIN, mi, 60)
+        if v < 0:
+            h += 1
+            mi = s = 0
+            continue
+        if v != mi:
+            mi = v
+            s = 0
+        v = _scan(spec, _SEC, s, 60)
+        if v < 0:
+            mi += 1
+            s = 0
+            continue
+        dn = _y0(y) + _yday(y, m) + d - 1
+        return dn * 86400 + (h * 3600 + mi * 60 + v) - offset - _EPOCH
+    raise ValueError("spec never matches")
+
+
+def next_times(spec, after, n, offset=0):
+    # The next n matching times, in order
+    r = []
+    for _ in range(n):
+        after = next_time(spec, after, offset)
+        r.append(after)
+    return r
+
+
+def localtime(t, offset=0):
+    # Epoch seconds -> (year, month, mday, hour, min, sec, wday, yday) at
+    # UTC + offset, the same on every port.
+    dn, s = divmod(int(t) + offset + _EPOCH, 86400)
+    y, m, d = _date(dn)
+    return (y, m, d, s // 3600, s // 60 % 60, s % 60, (dn + 3) % 7, _yday(y, m) + d)
+
+
+def mktime(tm, offset=0):
+    # The inverse of localtime(): a time tuple (8 or 9 items) at UTC + offset
+    # -> epoch seconds.
+    y, m, d, h, mi, s = tm[:6]
+    return (_y0(y) + _yday(y, m) + d - 1) * 86400 + h * 3600 + mi * 60 + s - offset - _EPOCH
+
+
+# The wall-clock side of aioschedule. It works on aioschedule's records; the
+# layout below is aioschedule's (_DUE, _NAME, _FLAG, _LIVE, _X_*).
+_S_DUE = const(0)
+_S_FLAG = const(4)
+_S_LIVE = const(0)
+_X_SPEC = const(0)
+_X_AT = const(1)
+_X_JITTER = const(4)
+_X_BASE = const(5)
+_CHECK = const(60000)  # ms between clock checks while wall-clock schedules exist
+_JUMP = const(2000)  # ms of wall-clock change beyond ticks progress that is a jump
+
+min_year = 2024  # a wall clock reading an earlier year is not set yet
+_skew = None  # wall ms - scheduler ms at the last clock check
+
+import aioschedule as _s
+
+
+def options(start_in, repeat, opts):
+    # schedule()'s options -> (extras or None, soft-start delay in ms). All
+    # are checked before anything changes.
+    opts = dict(opts)
+    text = opts.pop("cron", None)
+    times = opts.pop("times", None)
+    misfire = opts.pop("misfire", "run")
+    grace = opts.pop("grace", None)
+    jitter = _s._seconds("jitter", opts.pop("jitter", 0))
+    soft = _s._seconds("soft_start", opts.pop("soft_start", 0))
+    cal = {}
+    for k in ("secs", "mins", "hrs", "mday", "month", "wday"):
+        if k in opts:
+            cal[k] = opts.pop(k)
+    if opts:
+        raise TypeError("schedule: unknown option %r" % (list(opts)[0],))
+    if misfire != "run" and misfire != "skip":
+        raise ValueError("schedule: misfire %r must be 'run' or 'skip'" % (misfire,))
+    if times is not None and (type(times) is not int or times < 1):
+        raise ValueError("schedule: times %r must be a whole number, 1 or more" % (times,))
+    if grace is not None:
+        grace = _s._seconds("grace", grace)
+    elif misfire == "skip":
+        grace = 0
+    spec = None
+    if text is not None or cal:
+        if text is not None and cal:
+            raise ValueError("schedule: give cron or calendar fields, not both")
+        if start_in != 0 or repeat is not False:
+            raise ValueError("schedule: a calendar schedule takes no start_in or repeat")
+        spec = cron(text) if text is not None else compile(**cal)
+    soft = _random(soft) if soft else 0
+    if spec is None and times is None and grace is None and not jitter:
+        return None, soft
+    return [spec, None, times, grace, jitter, 0], soft
+
+
+def _random(ms):
+    import random
+
+    return random.getrandbits(30) % (ms + 1)
+
+
+def base(s, x):
+    # Keeps the jitter-free due time and adds this start's jitter.
+    x[_X_BASE] = s[_S_DUE]
+    if x[_X_JITTER]:
+        s[_S_DUE] += _random(x[_X_JITTER])
+
+
+def _local(t):
+    # Epoch seconds -> time tuple in the schedules' local time.
+    off = _s._offset
+    return time.localtime(t) if off is None else localtime(t, off)
+
+
+def next_wall(s, x, now, first=False):
+    # Sets a calendar schedule's due time: the first match after the later of
+    # now and its last start. While the wall clock is not set, looks again in
+    # _CHECK ms instead.
+    wall = _s._wall() // 1000
+    if _local(wall)[0] < min_year:
+        x[_X_AT] = None
+        s[_S_DUE] = now + _CHECK
+        return
+    after = wall if first or x[_X_AT] is None else max(x[_X_AT], wall)
+    at = next_time(x[_X_SPEC], after, _s._offset or 0)
+    x[_X_AT] = at
+    s[_S_DUE] = now + at * 1000 - _s._wall()
+    base(s, x)
+
+
+def check_clock(now):
+    # Compares wall-clock progress with ticks progress and recomputes the
+    # wall-clock schedules after a jump (NTP, RTC set). True while any exist.
+    global _skew
+    for x in _s._extras.values():
+        if x[_X_SPEC] or x[_X_AT] is not None:
+            break
+    else:
+        return False
+    skew = _s._wall() - now
+    if _skew is not None and abs(skew - _skew) > _JUMP:
+        _rewall(now)
+    _skew = skew
+    return True
+
+
+def _rewall(now):
+    for name, x in list(_s._extras.items()):
+        s = _s._active.get(name)
+        if s is None or s[_S_FLAG] != _S_LIVE or not (x[_X_SPEC] or x[_X_AT] is not None):
+            continue
+        _s._kill(s)
+        s = s[:]
+        if x[_X_AT] is None:
+            next_wall(s, x, now, True)
+        else:
+            # The same wall-clock second, seen from the new clock.
+            s[_S_DUE] = now + x[_X_AT] * 1000 - _s._wall()
+            base(s, x)
+        _s._active[name] = s
+        _s._push(s)
+
+
+def clock_set():
+    # Call after setting the wall clock (NTP, machine.RTC): wall-clock
+    # schedules are recomputed now rather than at the next check.
+    global _skew
+    now = _s._now()
+    _rewall(now)
+    _skew = _s._wall() - now
+    _s._loop_nap.wake()
+
+
+def show_debug(name, s, indent):
+    # aioctl.status(debug=True) lines of a schedule
+    every = s[3]
+    x = _s._extras.get(name)
+    kind = "every " + _s.aioctl.duration(every / 1000) if every else "once"
+    if x and x[_X_SPEC]:
+        kind = "calendar"
+    print("%s┗━► schedule: %s, runs: %d, skipped: %d" % (indent, kind, s[5], s[6]))
+    runs = []
+    for tm in next_runs(name, 3):
+        runs.append("%d-%02d-%02d %02d:%02d:%02d" % tm[:6])
+    print("%s┗━► next runs: %s" % (indent, ", ".join(runs)))
+
+
+def utc_offset(seconds=None):
+    # Local time = UTC + seconds for every wall-clock schedule (calendars,
+    # time tuples, next_runs). None: the port's own localtime/mktime for time
+    # tuples, UTC for calendars.
+    if seconds is not None and (type(seconds) is not int or abs(seconds) > 14 * 3600):
+        raise ValueError("utc_offset: %r is not a number of seconds within 14 hours" % (seconds,))
+    _s._offset = seconds
+    clock_set()
+
+
+def clock_check(year=2024):
+    # Wall-clock schedules wait while the clock reads a year before this one
+    # (a board's clock is wrong until NTP or an RTC sets it).
+    global min_year
+    if type(year) is not int:
+        raise ValueError("clock_check: %r is not a year" % (year,))
+    min_year = year
+
+
+def next_runs(name, n=5):
+    # The next n start times of a schedule as time tuples, from the same code
+    # that schedules them.
+    s = _s._active.get(name)
+    if s is None:
+        print("aioschedule: no schedule %r" % (name,))
+        return None
+    x = _s._extras.get(name)
+    flag = s[_S_FLAG]
+    if flag == 3:  # over
+        return []
+    if x and x[2] is not None:  # times left
+        n = min(n, x[2])
+    out = []
+    if x and x[_X_SPEC]:
+        t = x[_X_AT]
+        if t is None:
+            t = next_time(x[_X_SPEC], _s._wall() // 1000, _s._offset or 0)
+        for _ in range(n):
+            out.append(_local(t))
+            t = next_time(x[_X_SPEC], t, _s._offset or 0)
+        return out
+    live = flag == _S_LIVE
+    due = x[_X_BASE] if x and live else s[_S_DUE]
+    t = _s._wall() + (due - _s._now() if live else due)
+    every = s[3]
+    for _ in range(n if every else 1):
+        out.append(_local(t // 1000))
+        t += every
+    return out
+
+
+def info(name):
+    # A schedule as a dict, for the REPL and tests; times in ms.
+    s = _s._active.get(name) or _s._parked.get(name)
+    if s is None:
+        print("aioschedule: no schedule %r" % (name,))
+        return None
+    flag = s[_S_FLAG]
+    if name in _s._parked:
+        state = "stopped"
+    else:
+        state = ("scheduled", "waiting for schedule_loop", "", "over")[flag]
+    return {
+        "state": state,
+        "next_in": s[_S_DUE] - _s._now() if flag == _S_LIVE and state != "stopped" else None,
+        "every": s[3],
+        "runs": s[5],
+        "skipped": s[6],
+        "last": s[7],
+    }
