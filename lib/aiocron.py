@@ -384,8 +384,22 @@ def next_wall(s, x, now, first=False):
         x[_X_AT] = None
         s[_S_DUE] = now + _CHECK
         return
-    after = wall if first or x[_X_AT] is None else max(x[_X_AT], wall)
-    at = next_time(x[_X_SPEC], after, _s._offset or 0)
+    off = _s._offset or 0
+    at = x[_X_AT]
+    if first or at is None:
+        at = next_time(x[_X_SPEC], wall, off)
+    else:
+        # Past the last start; starts missed meanwhile (the loop was blocked
+        # or the clock jumped) collapse into the one that just ran: counted.
+        at = next_time(x[_X_SPEC], at, off)
+        n = 0
+        while at <= wall:
+            n += 1
+            if n > 1000:  # a long jump: not worth counting one by one
+                at = next_time(x[_X_SPEC], wall, off)
+                break
+            s[6] += 1
+            at = next_time(x[_X_SPEC], at, off)
     x[_X_AT] = at
     s[_S_DUE] = now + at * 1000 - _s._wall()
     base(s, x)
