@@ -5,7 +5,7 @@ unix port and prints one markdown table of figures against their targets.
     .venv/bin/python tools/bench.py [--quick] [--mpy] [--only NAME]
 
 Modules come from lib/*.py, or with --mpy from .mpy files that mpy-cross
-builds into a temporary directory. The RAM-to-import row always uses .mpy.
+builds into a temporary directory. The RAM-to-import rows always use .mpy.
 Host side: CPython standard library only.
 """
 
@@ -42,9 +42,11 @@ MICROPYTHON = tool("micropython")
 MPY_CROSS = tool("mpy-cross")
 
 # Row names for --only, in table order. "drift" shares its run with
-# "lateness20".
+# "lateness20". ram_modules: RAM to import each module; cron_cpu: CPU to
+# compute the next due time of a cron spec; ram_cron: RAM per calendar
+# schedule.
 ROWS = ["lateness20", "lateness200", "drift", "burst", "idle_cpu", "ram_task", "ram_import",
-        "ram_task_96k", "fit_96k"]
+        "ram_modules", "cron_cpu", "ram_cron", "ram_task_96k", "fit_96k"]
 
 
 class Failed(Exception):
@@ -236,8 +238,8 @@ def row_idle(libdir, seconds):
             "near zero (vs the 1 s poll)", ok(ours <= 0.010 or ours <= poll / 100))
 
 
-def per_task(libdir, n, heap=None):
-    out, _ = run("ram.py", ("per", n), libdir, heap=heap)
+def per_task(libdir, n, heap=None, cron=None):
+    out, _ = run("ram.py", ("per", n) + ((cron,) if cron else ()), libdir, heap=heap)
     _, settled, peak, later, free = map(int, lines(out, "PER")[0])
     return settled / n, peak / n, later / n, free
 
@@ -257,6 +259,37 @@ def row_ram_import(mpydir):
     return ("RAM to import aioctl + aioschedule + aiolog (.mpy)",
             "%s (%s counting the first import of asyncio, heapq, io)" % (kb(lib), kb(with_fw)),
             "≤ 24 KB", ok(lib <= 24 * 1024))
+
+
+def row_ram_modules(mpydir):
+    out, _ = run("ram.py", ("modules",), mpydir)
+    sizes = list(map(int, lines(out, "MODULES")[0]))
+    names = ("aiolog", "aioctl", "aioschedule", "aiocron")
+    return ("RAM to import each module (.mpy), in a board's order",
+            "%s; %s in all" % (", ".join("%s %s" % (m, kb(n)) for m, n in zip(names, sizes)),
+                               kb(sum(sizes))), "—", "")
+
+
+def row_cron_cpu(libdir, n):
+    res = []
+    for spec in ("*/15 8-18 * * 1-5", "0 0 29 2 *", "sched"):
+        out, _ = run("cron.py", (n, spec), libdir)
+        mean, worst = lines(out, "NEXT")[0]
+        res.append("%s µs (worst %s µs)" % (mean, worst))
+    # the worst is that of the slowest start time, each timed 3 times (the
+    # fastest kept), so that a call the OS preempted does not count
+    return ("CPU to compute the next due time of a cron spec (mean of %d start times over 4 years; "
+            "worst start time)" % n,
+            "next_time: `*/15 8-18 * * 1-5` %s, `0 0 29 2 *` %s; per start of a `*/15 8-18 * * 1-5` "
+            "schedule (aiocron.next_wall): %s" % tuple(res), "—", "")
+
+
+def row_ram_cron(libdir):
+    n = 200
+    per, peak, later, _ = per_task(libdir, n, cron="0 6 * * *")
+    return ("RAM per calendar schedule (N=%d, aioctl.add + aioschedule.schedule(cron=\"0 6 * * *\"))" % n,
+            "%d B (%d B once schedule_loop has gone round again; %d B before the first yield)" % (
+                per, later, peak), "—", "")
 
 
 def row_ram_task_96k(libdir):
@@ -306,6 +339,7 @@ def main():
     span20 = 5 if a.quick else 20  # run length of the 20-task row and drift
     span200 = 5 if a.quick else 15
     idle_s = 5 if a.quick else 20
+    cron_n = 500 if a.quick else 2000
 
     started = datetime.datetime.now().astimezone()
     tmp = tempfile.mkdtemp(prefix="bench-mpy-")
@@ -342,6 +376,12 @@ def main():
             do("ram_task", row_ram_task, libdir)
         if "ram_import" in want:
             do("ram_import", row_ram_import, mpydir)
+        if "ram_modules" in want:
+            do("ram_modules", row_ram_modules, mpydir)
+        if "cron_cpu" in want:
+            do("cron_cpu", row_cron_cpu, libdir, cron_n)
+        if "ram_cron" in want:
+            do("ram_cron", row_ram_cron, libdir)
         if "ram_task_96k" in want:
             do("ram_task_96k", row_ram_task_96k, libdir)
         if "fit_96k" in want:

@@ -1,6 +1,8 @@
 # RAM figures, from gc.mem_alloc() after gc.collect().
 #   micropython ram.py import   RAM to import aioctl, aioschedule, aiolog
+#   micropython ram.py modules  RAM to import aiolog, aioctl, aioschedule, aiocron, each
 #   micropython ram.py per N    RAM per scheduled task, N tasks
+#   micropython ram.py per N cron   the same with a calendar: cron="0 6 * * *"
 #   micropython ram.py fill     scheduled tasks added until MemoryError
 import sys
 import gc
@@ -27,6 +29,21 @@ if MODE == "import":
     print("IMPORT %d %d" % (b - a, b - a0))
     sys.exit(0)
 
+if MODE == "modules":
+    # One module at a time, in the order a board imports them, so that each
+    # figure is that module's own (aiocron comes with the first calendar).
+    import io, time, heapq, asyncio, micropython
+
+    a = used()
+    r = []
+    for m in ("aiolog", "aioctl", "aioschedule", "aiocron"):
+        __import__(m)
+        b = used()
+        r.append(b - a)
+        a = b
+    print("MODULES %d %d %d %d" % tuple(r))
+    sys.exit(0)
+
 import asyncio
 import aioctl
 import aioschedule
@@ -36,18 +53,24 @@ async def job(i):
     pass
 
 
-async def per(n):
+async def per(n, cron=None):
     # As in the README: aioctl.add() then aioschedule.schedule(), an hour
     # away, with schedule_loop running. Everything is counted: the name
     # string, the aioctl record (with its args and kwargs), the schedule, and
-    # their slots in the library's dicts and heap.
+    # their slots in the library's dicts and heap. With cron, also the spec
+    # and the schedule's options list; aiocron itself is imported first.
+    if cron:
+        import aiocron
     aioctl.add(aioschedule.schedule_loop)
     await asyncio.sleep_ms(10)
     a = used()
     for i in range(n):
         name = "job%d" % i
         aioctl.add(job, i, name=name)
-        aioschedule.schedule(name, start_in=HOUR)
+        if cron:
+            aioschedule.schedule(name, cron=cron)
+        else:
+            aioschedule.schedule(name, start_in=HOUR)
     # Before the loop yields: add() made an asyncio task for each (it sees
     # the schedule and ends at once when it gets to run).
     peak = used()
@@ -86,6 +109,6 @@ async def fill():
 
 
 if MODE == "per":
-    asyncio.run(per(int(sys.argv[2])))
+    asyncio.run(per(int(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else None))
 else:
     asyncio.run(fill())
