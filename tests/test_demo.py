@@ -1,0 +1,30 @@
+# The demo (the README's first command) on a board-sized heap, from the .mpy
+# files a board gets: it must run to its end and show every kind of state.
+import os
+import re
+import subprocess
+
+from conftest import EXAMPLES, MICROPYTHON, ROOT
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def test_demo_on_a_96k_heap_from_mpy(mpy_dir, tmp_path):
+    env = dict(os.environ, TZ="UTC", MICROPYPATH=":".join([mpy_dir, EXAMPLES, ".frozen"]))
+    p = subprocess.run(
+        [MICROPYTHON, "-X", "heapsize=96K", os.path.join(EXAMPLES, "demo.py")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )
+    out = ANSI.sub("", p.stdout)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert out.rstrip().endswith("all tasks ended")
+    for pattern in (
+        r"● test: status: scheduled @ .* --> result: \n    ┗━► schedule: starts in ",
+        r"● test: status: scheduled - done @ .* --> result: 42\n    ┗━► schedule: last @ .* --> next in ",
+        r"● flaky: status: (ERROR|running) .*\n    ┗━► restarts: \d",
+        r"\[flaky\] restarted by watcher_loop \(2\)",
+        r"● blink: status: stopped @ ",
+        r"● test_from: status: .*\n(.*\n)*    ┗━► schedule: every 3 s, runs: \d, skipped: 0",
+        r"    ┗━► traceback:\n          flaky: Traceback",
+    ):
+        assert re.search(pattern, out), pattern
