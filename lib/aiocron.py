@@ -315,6 +315,9 @@ _JUMP = const(2000)  # ms of wall-clock change beyond ticks progress that is a j
 
 min_year = 2024  # a wall clock reading an earlier year is not set yet
 _skew = None  # wall ms - scheduler ms at the last clock check
+_checked = None  # scheduler ms of the last check
+_walls = 0  # wall-clock schedules seen then (0: none), and the number of extras
+_extras_n = 0
 
 import aioschedule as _s
 
@@ -406,13 +409,21 @@ def next_wall(s, x, now, first=False):
 
 
 def check_clock(now):
-    # Compares wall-clock progress with ticks progress and recomputes the
+    # Compares wall-clock progress with ticks progress, at most once a
+    # _CHECK (reading the wall clock allocates on boards), and recomputes the
     # wall-clock schedules after a jump (NTP, RTC set). True while any exist.
-    global _skew
-    for x in _s._extras.values():
+    global _skew, _checked, _walls, _extras_n
+    extras = _s._extras
+    if _checked is not None and now - _checked < _CHECK and len(extras) == _extras_n:
+        return _walls
+    _checked = now
+    _extras_n = len(extras)
+    _walls = 0
+    for x in extras.values():
         if x[_X_SPEC] or x[_X_AT] is not None:
+            _walls = 1
             break
-    else:
+    if not _walls:
         return False
     skew = _s._wall() - now
     if _skew is not None and abs(skew - _skew) > _JUMP:

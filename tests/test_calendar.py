@@ -31,9 +31,20 @@ async def settle():
         await asyncio.sleep_ms(0)
 
 async def advance(ms, wall_ms=None):
-    # ticks move by ms; the wall clock too, or by wall_ms (a jump)
-    tick[0] = (tick[0] + ms) & (P - 1)
-    wall[0] += ms if wall_ms is None else wall_ms
+    # ticks move by ms; the wall clock too, or by wall_ms (a jump). A board's
+    # loop reads its clock at least every 2**28 ms (it never sleeps longer):
+    # long spans go in such steps, or 30-bit ticks would wrap unseen.
+    jump = 0 if wall_ms is None else wall_ms - ms
+    while True:
+        d = min(ms, 1 << 27)
+        tick[0] = (tick[0] + d) & (P - 1)
+        wall[0] += d
+        ms -= d
+        if not ms:
+            break
+        aioschedule._loop_nap.wake()
+        await settle()
+    wall[0] += jump
     aioschedule._loop_nap.wake()  # the loop sleeps on real time: poke it
     await settle()
 
@@ -396,3 +407,31 @@ def test_jump_forward_is_a_misfire_not_a_burst(mp):
     assert out[2] == "2026-03-01 14:00:00 1000"
     # 11:00 ran late (or was dropped); 12:00 and 13:00 collapsed into it: counted
     assert out[3] == "[('hourly', 2, 2), ('hourly_skip', 1, 3)]"
+
+
+def test_interval_schedules_with_options_never_wake_the_idle_loop(mp):
+    out = mp.run(
+        """
+        import asyncio, time, aioctl, aioschedule, aiocron
+        reads = [0]
+        def counting_ticks():
+            reads[0] += 1
+            return time.ticks_ms()
+        aioschedule.clock(ticks_ms=counting_ticks)
+
+        async def job():
+            pass
+
+        async def main():
+            aioctl.add(job)
+            aioschedule.schedule("job", start_in=3600, repeat=60, times=2, jitter=1, misfire="skip")
+            aioctl.add(aioschedule.schedule_loop)
+            await asyncio.sleep_ms(20)
+            r = reads[0]
+            await asyncio.sleep_ms(300)
+            print("idle reads", reads[0] - r)
+
+        asyncio.run(main())
+        """
+    )
+    assert out.strip() == "idle reads 0"
