@@ -4,7 +4,8 @@
 #
 # seed.py needs micropython-lib's aiorepl and logging, which are not frozen
 # into the unix port. They are looked for in the directories of $MICROPYPATH
-# and $AIOREPL_PATH (both colon-separated); without them this test skips.
+# and $AIOREPL_PATH (both colon-separated) and in ~/.micropython/lib; without
+# them this test skips.
 # Self-contained: it uses nothing from conftest.py.
 
 import ast
@@ -40,10 +41,11 @@ PROMPT = b">>> "
 
 def extra_dirs():
     # The user's module directories (minus .frozen, which goes last), then
-    # $AIOREPL_PATH.
+    # $AIOREPL_PATH, then where `micropython -m mip install aiorepl` puts
+    # packages on the unix port by default.
     dirs = []
-    for var in ("MICROPYPATH", "AIOREPL_PATH"):
-        for d in os.environ.get(var, "").split(":"):
+    for var in ("MICROPYPATH", "AIOREPL_PATH", "~/.micropython/lib"):
+        for d in os.environ.get(var, var if var.startswith("~") else "").split(":"):
             if d and d != ".frozen":
                 # Relative entries are the user's, from pytest's directory.
                 d = os.path.abspath(os.path.expanduser(d))
