@@ -326,6 +326,7 @@ def test_bad_calendar_input_changes_nothing(mp):
     add("ok", cron="*/5 * * * *")
     aioctl.add(job, "x", name="x")
     for kw in (
+        dict(cron="61 * * *"),
         dict(cron="61 * * * *"),
         dict(cron="*/0 * * * *"),
         dict(cron="* * * *"),
@@ -354,7 +355,8 @@ def test_bad_calendar_input_changes_nothing(mp):
     print(sorted(aioschedule.group()), aiocron.next_runs("ok", 1), aiocron.info("x"))
 """,
     )
-    assert out[:14] == [
+    assert out[:15] == [
+        "ValueError cron needs 5 fields: '61 * * *'",
         "ValueError mins '61' not in 0-59",
         "ValueError mins step '0' not in 1-59",
         "ValueError cron needs 5 fields: '* * * *'",
@@ -370,13 +372,13 @@ def test_bad_calendar_input_changes_nothing(mp):
         "ValueError schedule: give cron or calendar fields, not both",
         "TypeError schedule: unknown option 'colour'",
     ]
-    assert out[14:17] == [
+    assert out[15:18] == [
         "ValueError utc_offset: 57600 is not a number of seconds within 14 hours",
         "ValueError utc_offset: '1' is not a number of seconds within 14 hours",
         "ValueError utc_offset: True is not a number of seconds within 14 hours",
     ]
-    assert out[17] == "aioschedule: no schedule 'x'"
-    assert out[18] == "['ok'] [(2026, 1, 1, 0, 5, 0, 3, 1, 0)] None"  # the port's localtime: 9 items on unix
+    assert out[18] == "aioschedule: no schedule 'x'"
+    assert out[19] == "['ok'] [(2026, 1, 1, 0, 5, 0, 3, 1, 0)] None"  # the port's localtime: 9 items on unix
 
 
 def test_jump_forward_is_a_misfire_not_a_burst(mp):
