@@ -18,8 +18,9 @@ def datestr(t=None):
 
 
 def match(pattern, text):
-    # Glob match of the whole text; "*" is the only wildcard.
-    parts = pattern.split("*")
+    # Glob match of the whole text; "*" is the only wildcard. Both str, or
+    # both bytes (the log matches lines before decoding them).
+    parts = pattern.split("*" if isinstance(pattern, str) else b"*")
     if len(parts) == 1:
         return pattern == text
     head = parts[0]
@@ -45,7 +46,7 @@ def _greps(grep):
         grep = (grep,)
     greps = []
     for g in grep:
-        greps.append("*" + g + "*")
+        greps.append(("*" + g + "*").encode())
     return greps
 
 
@@ -61,7 +62,8 @@ def _wanted(greps, line):
 class LogStream(io.IOBase):
     def __init__(self, size=_SIZE):
         self._size = size
-        self._mv = None  # the ring, allocated by the first write
+        self._buf = None  # the ring, allocated by the first write
+        self._mv = None
         self._end = 0  # bytes written since creation; the next byte goes at _end % size
         self._event = None  # created by the first follow()
 
@@ -70,8 +72,9 @@ class LogStream(io.IOBase):
             data = data.encode()
         n = len(data)
         size = self._size
-        if self._mv is None:
-            self._mv = memoryview(bytearray(size))
+        if self._buf is None:
+            self._buf = bytearray(size)
+            self._mv = memoryview(self._buf)
         src = memoryview(data)
         if n > size:
             # Only the newest size bytes can be kept.
@@ -91,37 +94,48 @@ class LogStream(io.IOBase):
     def flush(self):
         pass
 
-    def _lines(self, start):
-        # Complete lines written at or after byte position start, and the
-        # position just past the last of them.
+    def _find(self, pos):
+        # Position of the first newline written at or after pos, or -1.
+        buf = self._buf
         size = self._size
-        oldest = self._end - size
-        partial = start < oldest
-        if partial:
-            start = oldest
-        if start < 0:
-            start = 0
-        if start >= self._end:
-            return [], start
-        i = start % size
-        j = self._end % size
-        if i < j:
-            raw = bytes(self._mv[i:j])
-        else:
-            raw = bytes(self._mv[i:]) + bytes(self._mv[:j])
-        lines = raw.split(b"\n")
-        if partial:
-            # The first line lost its beginning when the ring wrapped.
-            lines.pop(0)
-        rest = lines.pop()  # after the last newline: incomplete, or empty
-        return lines, self._end - len(rest)
+        i = pos % size
+        n = self._end - pos
+        first = min(n, size - i)
+        k = buf.find(b"\n", i, i + first)
+        if k >= 0:
+            return pos + k - i
+        if first < n:
+            k = buf.find(b"\n", 0, n - first)
+            if k >= 0:
+                return pos + first + k
+        return -1
+
+    def _print(self, pos, greps):
+        # Prints the matching complete lines written at or after position
+        # pos; returns the position after the last one. Lines are cut from the
+        # ring one at a time, so reading never copies the whole ring.
+        size = self._size
+        if pos < self._end - size:
+            # Overwritten meanwhile: start after a newline that is still there.
+            k = self._find(self._end - size)
+            if k < 0:
+                return pos
+            pos = k + 1
+        while True:
+            k = self._find(pos)
+            if k < 0:
+                return pos
+            i = pos % size
+            j = k % size
+            mv = self._mv
+            line = bytes(mv[i:j]) if i <= j else bytes(mv[i:]) + bytes(mv[:j])
+            if _wanted(greps, line):
+                print(_decode(line))
+            pos = k + 1
 
     def cat(self, grep=""):
-        greps = _greps(grep)
-        for raw in self._lines(0)[0]:
-            line = _decode(raw)
-            if _wanted(greps, line):
-                print(line)
+        if self._buf is not None:
+            self._print(0, _greps(grep))
 
     async def follow(self, grep="", wait=50):
         # Like tail -F | grep: prints matching lines as they are written.
@@ -134,11 +148,7 @@ class LogStream(io.IOBase):
             await self._event.wait()
             self._event.clear()
             await asyncio.sleep_ms(wait)
-            lines, pos = self._lines(pos)
-            for raw in lines:
-                line = _decode(raw)
-                if _wanted(greps, line):
-                    print(line)
+            pos = self._print(pos, greps)
 
 
 def _decode(raw):

@@ -11,7 +11,7 @@ import heapq
 import asyncio
 from micropython import const
 import aioctl
-from aioctl import NAME, OPTS, STATE, SINCE, DONE_AT, EXC, RUNNING, ERROR, STOPPED
+from aioctl import NAME, OPTS, STATE, EXC, RUNNING, ERROR, STOPPED
 from aiolog import datestr, match
 
 # A schedule is a list (a third of the RAM of an object). Lists compare item
@@ -80,8 +80,9 @@ def _now():
             _t0 -= _NAP_MAX
         for s in _heap:
             s[_DUE] -= _NAP_MAX
-        for n in _waiting:
-            _waiting[n] -= _NAP_MAX
+        for d in (_waiting, _began):
+            for n in d:
+                d[n] -= _NAP_MAX
     return _ms
 
 
@@ -107,6 +108,7 @@ _extras = {}  # name -> options (see _X_*)
 _restarts = {}  # name -> restarts by watcher_loop
 _waiting = {}  # name -> _now() when watcher_loop restarts it
 _streak = {}  # name -> failures in a row
+_began = {}  # name -> _now() when watcher_loop last restarted it
 _t0 = None  # _now() when schedule_loop first started
 _seq = 0
 _dead = 0  # dead schedules in _heap
@@ -433,7 +435,7 @@ async def watcher_loop(alog=None, sleep=30, backoff=1, max_backoff=60):
                     continue
                 if n not in waiting:
                     k = streak.get(n, 0)
-                    if (t[DONE_AT] - t[SINCE]) * 1000 >= cap:
+                    if now - _began.get(n, now) >= cap:
                         k = 0  # it ran a good while before failing
                     streak[n] = k + 1
                     delay = min(cap, base << min(k - 1, 24)) if k else 0
@@ -446,6 +448,7 @@ async def watcher_loop(alog=None, sleep=30, backoff=1, max_backoff=60):
                 left = waiting[n] - now
                 if left <= 0:
                     del waiting[n]
+                    _began[n] = now
                     _restarts[n] = _restarts.get(n, 0) + 1
                     aioctl.launch(t)
                     if alog:
@@ -543,6 +546,7 @@ def forget(name):
     _restarts.pop(name, None)
     _waiting.pop(name, None)
     _streak.pop(name, None)
+    _began.pop(name, None)
 
 
 def ended(t):
@@ -561,6 +565,7 @@ def reset():
     _extras.clear()
     _waiting.clear()
     _streak.clear()
+    _began.clear()
     _t0 = None
     _dead = 0
 

@@ -568,3 +568,48 @@ def test_a_second_schedule_loop_is_refused(mp):
         "watcher_loop 1 None",
         "watcher_loop@1 4 RuntimeError('watcher_loop is already running',)",
     ]
+
+
+def test_watcher_backoff_does_not_depend_on_wall_seconds(mp):
+    # aioctl keeps run times in whole wall-clock seconds. A stand-in time
+    # module whose time() moves a second at every call makes each short run
+    # look a second long: the backoff must still grow (it is timed on ticks).
+    out = mp.run(
+        """
+        import asyncio, utime, sys
+
+        class FakeTime:
+            pass
+
+        fake = FakeTime()
+        for n in ("ticks_ms", "ticks_add", "ticks_diff", "sleep_ms", "localtime", "mktime", "time_ns", "gmtime"):
+            setattr(fake, n, getattr(utime, n))
+        calls = [0]
+
+        def time():
+            calls[0] += 1
+            return 1767225600 + calls[0]
+
+        fake.time = time
+        sys.modules["time"] = fake
+        import aioctl, aioschedule
+
+        fails = []
+
+        async def flaky():
+            fails.append(utime.ticks_ms())
+            await asyncio.sleep_ms(1)
+            raise ValueError("x")
+
+        async def main():
+            aioctl.add(aioschedule.watcher_loop, backoff=0.02, max_backoff=0.1)
+            aioctl.add(flaky)
+            await asyncio.sleep_ms(300)
+            print(" ".join(str(utime.ticks_diff(b, a)) for a, b in zip(fails, fails[1:])))
+
+        asyncio.run(main())
+        """
+    )
+    gaps = [int(g) for g in out.split()]
+    for g, want in zip(gaps[1:], (20, 40, 80, 100)):
+        assert want - 2 <= g <= want + 10, gaps
