@@ -20,22 +20,9 @@ import sys
 import tempfile
 import threading
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from hosttools import ROOT, tool
 LIB = os.path.join(ROOT, "lib")
 SCRIPTS = os.path.join(ROOT, "tools", "bench")
-BIN = os.path.dirname(os.path.abspath(sys.executable))
-VENV_BIN = os.path.join(ROOT, ".venv", "bin")
-
-
-def tool(name):
-    for d in (BIN, VENV_BIN):
-        p = os.path.join(d, name)
-        if os.path.exists(p):
-            return p
-    p = shutil.which(name)
-    if p:
-        return p
-    sys.exit("bench: %s not found (run tools/run.sh once to set up .venv)" % name)
 
 
 MICROPYTHON = tool("micropython")

@@ -24,25 +24,12 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from hosttools import ROOT, tool
 LIB = os.path.join(ROOT, "lib")
 BOARD = os.path.join(ROOT, "tools", "soak", "board.py")
-BIN = os.path.dirname(os.path.abspath(sys.executable))
-VENV_BIN = os.path.join(ROOT, ".venv", "bin")
 
 HEAP_DRIFT = 4096  # bytes: last free heap after collect vs the value after warm-up
 MAX_LATE = 50  # ms: worst heartbeat lateness (planned stall and status() excluded)
-
-
-def tool(name):
-    for d in (BIN, VENV_BIN):
-        p = os.path.join(d, name)
-        if os.path.exists(p):
-            return p
-    p = shutil.which(name)
-    if p:
-        return p
-    sys.exit("soak: %s not found (run tools/run.sh once to set up .venv)" % name)
 
 
 def mpy_cross(src, dest):
@@ -65,7 +52,8 @@ def run_board(args):
         argv = ["board", str(args.seconds), "nostall" if args.no_stall else "stall"]
         code = "import sys\nsys.argv[:] = %r\nimport board\n" % (argv,)
         cmd = [tool("micropython"), "-X", "heapsize=" + args.heap, "-c", code]
-        env = dict(os.environ, MICROPYPATH=libdir + ":" + appdir + ":.frozen", TZ="UTC")
+        examples = os.path.join(ROOT, "examples")  # minilog.py
+        env = dict(os.environ, MICROPYPATH=libdir + ":" + appdir + ":" + examples + ":.frozen", TZ="UTC")
         t = time.monotonic()
         try:
             p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True,

