@@ -101,14 +101,12 @@ def _field(b, off, v, lo, hi, name):
         v = range(lo, hi + 1)
     elif isinstance(v, int):
         v = (v,)
-    elif isinstance(v, str) or v is True or v is False:
-        raise ValueError("bad %s %r" % (name, v))
-    try:
-        it = iter(v)
-    except TypeError:
+    elif v is True or v is False or not isinstance(v, (tuple, list, range, set)):
+        # Not any iterable: iterating a coroutine object here would run it
+        # outside the event loop and corrupt asyncio's task queue.
         raise ValueError("bad %s %r" % (name, v))
     n = 0
-    for x in it:
+    for x in v:
         # isinstance(True, int) is False in MicroPython: bools land here too
         if not isinstance(x, int) or not lo <= x <= hi:
             raise ValueError("%s %r not in %d-%d" % (name, x, lo, hi))
@@ -190,6 +188,8 @@ def cron(text):
     # 7 is Sunday. When mday and wday are both restricted, a day matching
     # either fires; as in Vixie cron, a field starting with * is unrestricted
     # ("*/2" too).
+    if not isinstance(text, str):
+        raise TypeError("cron: %r is not a cron string" % (text,))
     f = text.split()
     if len(f) != 5:
         raise ValueError("cron needs 5 fields: %r" % text)

@@ -42,11 +42,13 @@ def _greps(grep):
     # anywhere in the line.
     if not grep:
         return None
-    if isinstance(grep, str):
+    if not isinstance(grep, (list, tuple)):
+        # Never iterate anything else: a coroutine object would run outside
+        # the event loop.
         grep = (grep,)
     greps = []
     for g in grep:
-        greps.append(("*" + g + "*").encode())
+        greps.append(("*%s*" % (g,)).encode())
     return greps
 
 

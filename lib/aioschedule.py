@@ -184,11 +184,12 @@ def _kill(s):
 
 
 def _seconds(what, v):
-    # A number of seconds (int or float, never a bool) as ms.
+    # A number of seconds (int or float, never a bool) as ms. At most 10**9 s
+    # (31 years): dates further out overflow the port's localtime().
     if v is True or v is False or not isinstance(v, (int, float)):
         raise TypeError("aioschedule: %s must be a number of seconds, not %r" % (what, v))
-    if v < 0:
-        raise ValueError("aioschedule: %s %r is negative" % (what, v))
+    if not 0 <= v <= 1000000000:
+        raise ValueError("aioschedule: %s %r is %s" % (what, v, "negative" if v < 0 else "more than 10**9 s"))
     return int(v * 1000)
 
 
@@ -230,7 +231,8 @@ def _make(name, start_in, repeat, opts):
         for v in t:
             if type(v) is not int:
                 at = False
-    at = at and 1 <= t[1] <= 12 and 1 <= t[2] <= 31 and 0 <= t[3] < 24 and 0 <= t[4] < 60 and 0 <= t[5] < 62
+    at = at and 1970 <= t[0] < 2200 and 1 <= t[1] <= 12 and 1 <= t[2] <= 31 and 0 <= t[3] < 24
+    at = at and 0 <= t[4] < 60 and 0 <= t[5] < 62
     if at:
         if _offset is None:
             at = int(time.mktime(start_in))
