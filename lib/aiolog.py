@@ -52,15 +52,6 @@ def _greps(grep):
     return greps
 
 
-def _wanted(greps, line):
-    if greps is None:
-        return True
-    for g in greps:
-        if match(g, line):
-            return True
-    return False
-
-
 class LogStream(io.IOBase):
     def __init__(self, size=_SIZE):
         self._size = size
@@ -92,9 +83,6 @@ class LogStream(io.IOBase):
         if self._event:
             self._event.set()
         return len(data)
-
-    def flush(self):
-        pass
 
     def _find(self, pos):
         # Position of the first newline written at or after pos, or -1.
@@ -131,8 +119,19 @@ class LogStream(io.IOBase):
             j = k % size
             mv = self._mv
             line = bytes(mv[i:j]) if i <= j else bytes(mv[i:]) + bytes(mv[:j])
-            if _wanted(greps, line):
-                print(_decode(line))
+            if greps is None:
+                wanted = True
+            else:
+                wanted = False
+                for g in greps:
+                    if match(g, line):
+                        wanted = True
+                        break
+            if wanted:
+                try:
+                    print(line.decode())
+                except UnicodeError:
+                    print(repr(line)[2:-1])
             pos = k + 1
 
     def cat(self, grep=""):
@@ -151,13 +150,6 @@ class LogStream(io.IOBase):
             self._event.clear()
             await asyncio.sleep_ms(wait)
             pos = self._print(pos, greps)
-
-
-def _decode(raw):
-    try:
-        return raw.decode()
-    except UnicodeError:
-        return repr(raw)[2:-1]
 
 
 streamlog = LogStream()
