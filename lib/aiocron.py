@@ -316,8 +316,8 @@ _JUMP = const(2000)  # ms of wall-clock change beyond ticks progress that is a j
 min_year = 2024  # a wall clock reading an earlier year is not set yet
 _skew = None  # wall ms - scheduler ms at the last clock check
 _checked = None  # scheduler ms of the last check
-_walls = 0  # wall-clock schedules seen then (0: none), and the number of extras
-_extras_n = 0
+_walls = 0  # wall-clock schedules seen then (0: none)
+_changes = -1  # aioschedule._changes then
 
 import aioschedule as _s
 
@@ -350,13 +350,28 @@ def options(start_in, repeat, opts):
     if text is not None or cal:
         if text is not None and cal:
             raise ValueError("schedule: give cron or calendar fields, not both")
-        if start_in != 0 or repeat is not False:
+        if start_in != 0 or not (repeat is False or repeat is None):
             raise ValueError("schedule: a calendar schedule takes no start_in or repeat")
         spec = cron(text) if text is not None else compile(**cal)
     soft = _random(soft) if soft else 0
     if spec is None and times is None and grace is None and not jitter:
         return None, soft
     return [spec, None, times, grace, jitter, 0], soft
+
+
+def epoch(tm):
+    # schedule()'s time-tuple start_in (8 items as boards give it, 9 on unix)
+    # -> epoch seconds: at utc_offset() if set, else the port's own mktime.
+    ok = isinstance(tm, tuple) and len(tm) in (8, 9)
+    if ok:
+        for v in tm:
+            if type(v) is not int:
+                ok = False
+    if not (ok and 1970 <= tm[0] < 2200 and 1 <= tm[1] <= 12 and 1 <= tm[2] <= _mlen(tm[0], tm[1])
+            and 0 <= tm[3] < 24 and 0 <= tm[4] < 60 and 0 <= tm[5] < 62):
+        raise ValueError("schedule: start_in %r is not a time tuple" % (tm,))
+    off = _s._offset
+    return int(time.mktime(tm)) if off is None else mktime(tm, off)
 
 
 def _random(ms):
@@ -412,14 +427,13 @@ def check_clock(now):
     # Compares wall-clock progress with ticks progress, at most once a
     # _CHECK (reading the wall clock allocates on boards), and recomputes the
     # wall-clock schedules after a jump (NTP, RTC set). True while any exist.
-    global _skew, _checked, _walls, _extras_n
-    extras = _s._extras
-    if _checked is not None and now - _checked < _CHECK and len(extras) == _extras_n:
+    global _skew, _checked, _walls, _changes
+    if _checked is not None and now - _checked < _CHECK and _s._changes == _changes:
         return _walls
     _checked = now
-    _extras_n = len(extras)
+    _changes = _s._changes
     _walls = 0
-    for x in extras.values():
+    for x in _s._extras.values():
         if x[_X_SPEC] or x[_X_AT] is not None:
             _walls = 1
             break
@@ -447,6 +461,15 @@ def _rewall(now):
             base(s, x)
         _s._active[name] = s
         _s._push(s)
+
+
+def rebase(ms):
+    # aioschedule shifted its clock back by ms
+    global _checked, _skew
+    if _checked is not None:
+        _checked -= ms
+    if _skew is not None:
+        _skew += ms
 
 
 def clock_set():
@@ -480,6 +503,9 @@ def utc_offset(seconds=None):
     if seconds is not None and (type(seconds) is not int or abs(seconds) > 14 * 3600):
         raise ValueError("utc_offset: %r is not a number of seconds within 14 hours" % (seconds,))
     _s._offset = seconds
+    for x in _s._extras.values():
+        if x[_X_SPEC]:
+            x[_X_AT] = None  # the next start, again, in the new local time
     clock_set()
 
 

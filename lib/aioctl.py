@@ -47,13 +47,15 @@ _NOKW = {}  # shared by tasks added without keyword arguments; never changed
 _tasks = {}  # name -> record
 _seq = 0
 _fresh = []  # runs add() started whose asyncio Task is not made yet
+_unbegun = set()  # asyncio Tasks made but not run yet: cancelling one would
+# throw into the coroutine before its try, and fail asyncio.gather()
 _starter = None  # the asyncio Task that makes them
 _log = None  # stream with cat()/follow(), from set_log()
 _debug = False
 
 # Set by aioschedule when it is imported; aioctl itself never imports it.
-# It provides: has(name) (the task has a schedule: add() does not start it),
-# show(t, indent, debug) (its status lines), stop(name) (set the schedule
+# It provides: group() (the names that have a schedule: add() does not start
+# those), show(t, indent, debug) (its status lines), stop(name) (set the schedule
 # aside; False if there was none), start(name) (put it back; False if there
 # was none), forget(name) and ended(t) (a run has ended).
 sched = None
@@ -93,8 +95,9 @@ def _callback(cb, first, args, kwargs):
 
 async def _run(t):
     me = asyncio.current_task()
+    _unbegun.discard(me)
     if t[TASK] is not me:
-        return  # stopped and started again before it began
+        return  # stopped (and maybe started again) before it began
     try:
         res = t[FN](*t[ARGS], **t[KWARGS])
         # A plain function has run already; a coroutine function gave a
@@ -138,6 +141,7 @@ def launch(t, fresh=False):
     t[STATE] = RUNNING
     t[SINCE] = _now()
     t[DONE_AT] = None
+    t[RESULT] = None
     t[TASK] = None
     if fresh:
         # add(): the asyncio Task is made a moment later, by one task for a
@@ -148,7 +152,8 @@ def launch(t, fresh=False):
         if _starter is None:
             _starter = asyncio.create_task(_start_fresh())
     else:
-        t[TASK] = asyncio.create_task(_run(t))
+        task = t[TASK] = asyncio.create_task(_run(t))
+        _unbegun.add(task)
 
 
 async def _start_fresh():
@@ -161,7 +166,8 @@ def _flush():
     for t in _fresh:
         # Skip runs taken back (hold), stopped, or started again meanwhile.
         if t[STATE] == RUNNING and t[TASK] is None:
-            t[TASK] = asyncio.create_task(_run(t))
+            task = t[TASK] = asyncio.create_task(_run(t))
+            _unbegun.add(task)
     _fresh.clear()
 
 
@@ -198,7 +204,7 @@ def add(coro, *args, name=None, _id=None, on_stop=None, on_error=None, restart=T
     t = [_seq, name, coro, args, kwargs or _NOKW, opts, None, NEW, _now(), None, None, None]
     _tasks[name] = t
     # A scheduled task waits for its schedule instead of starting now.
-    if not (sched and sched.has(name)):
+    if not (sched and name in sched.group()):
         launch(t, True)
     return name
 
@@ -252,16 +258,24 @@ def tasks():
 
 
 def _stop(t, stop_sch=True, all_=False):
+    task = t[TASK]
+    try:
+        cur = asyncio.current_task()
+    except RuntimeError:
+        cur = None  # no event loop running (a plain REPL)
+    if task is not None and task is cur:
+        # A task cannot cancel itself; it should return instead. Its
+        # schedule is left alone too.
+        if not all_:
+            print("aioctl: %s cannot stop itself; return from it instead" % t[NAME])
+        return False
     if stop_sch and sched and sched.stop(t[NAME]) and t[STATE] != RUNNING:
         t[STATE] = STOPPED  # between runs: it had a schedule, now it has none
     if t[STATE] == RUNNING:
-        task = t[TASK]
-        if task is asyncio.current_task():
-            # A task cannot cancel itself; it should return instead.
-            if not all_:
-                print("aioctl: %s cannot stop itself; return from it instead" % t[NAME])
-            return False
-        if task:
+        if task in _unbegun:
+            _unbegun.discard(task)
+            t[TASK] = None  # it returns at once when it gets to run
+        elif task:
             task.cancel()
         # Now, so that status() right after stop() shows it.
         _stopped(t)
@@ -290,7 +304,8 @@ def start(name):
 
 
 def _delete(t):
-    _stop(t, True)
+    if _stop(t, True) is False:
+        return False
     if sched:
         sched.forget(t[NAME])
     _tasks.pop(t[NAME])
@@ -357,7 +372,7 @@ def traceback(name=None):
 
 def duration(s):
     # 0.5 s, 4 s, 00:01:56, 2 days, 03:00:00
-    if s < 60:
+    if s < 59.5:
         return ("%d s" if s == int(s) or s >= 10 else "%.1f s") % s
     s = int(s)
     days, s = divmod(s, 86400)
@@ -371,7 +386,7 @@ def _status(t, log, debug, indent="    "):
     name = t[NAME]
     st = t[STATE]
     res = t[RESULT]
-    scheduled = sched and sched.has(name)
+    scheduled = sched and name in sched.group()
     if st == RUNNING:
         since = t[SINCE]
         print("%s●%s %s: status: %srunning%s since %s; %s ago" % (

@@ -59,6 +59,7 @@ class LogStream(io.IOBase):
         self._mv = None
         self._end = 0  # bytes written since creation; the next byte goes at _end % size
         self._event = None  # created by the first follow()
+        self._nl = False  # the byte before the oldest one kept is a newline
 
     def write(self, data):
         if isinstance(data, str):
@@ -68,6 +69,11 @@ class LogStream(io.IOBase):
         if self._buf is None:
             self._buf = bytearray(size)
             self._mv = memoryview(self._buf)
+        # Read before this write overwrites it: is the byte just before the
+        # oldest one kept a newline (then the oldest line is whole)?
+        p = self._end + n - size - 1
+        if p >= 0:
+            self._nl = (data[p - self._end] if p >= self._end else self._buf[p % size]) == 10
         src = memoryview(data)
         if n > size:
             # Only the newest size bytes can be kept.
@@ -106,11 +112,13 @@ class LogStream(io.IOBase):
         # ring one at a time, so reading never copies the whole ring.
         size = self._size
         if pos < self._end - size:
-            # Overwritten meanwhile: start after a newline that is still there.
-            k = self._find(self._end - size)
-            if k < 0:
-                return pos
-            pos = k + 1
+            # Overwritten meanwhile: from the oldest whole line still there.
+            pos = self._end - size
+            if not self._nl:
+                k = self._find(pos)
+                if k < 0:
+                    return pos
+                pos = k + 1
         while True:
             k = self._find(pos)
             if k < 0:

@@ -38,6 +38,18 @@ _NAP_MAX = const(1 << 28)
 # Keeps clock values small ints on 32-bit boards (they hold up to 2**30 - 1).
 _REBASE = const(1 << 29)
 
+# Options of a schedule (times, misfire, jitter, a calendar, a wall-clock
+# start), kept only for schedules that have any, so a plain interval schedule
+# pays nothing: _extras[name] is a list made by aiocron, which does the
+# wall-clock work and is imported only when such a schedule is made.
+_X_SPEC = const(0)  # calendar spec, or None
+_X_AT = const(1)  # wall-clock second of the next start, while it is a wall-clock one
+_X_LEFT = const(2)  # starts left (times=), or None
+_X_GRACE = const(3)  # ms a start may be late before it is dropped; None: any
+_X_BASE = const(5)  # due time without the jitter
+_LATE = const(1000)  # ms late before a start counts as missed
+_CHECK = const(60000)  # ms between clock checks while wall-clock schedules exist
+
 _ticks = time.ticks_ms
 _diff = time.ticks_diff
 _ms = 0  # the scheduler's clock: ms that never wrap
@@ -73,30 +85,32 @@ def _now():
         _ms += _diff(t, _tick)
     _tick = t
     if _ms > _REBASE:
-        # Shifting every time on the clock by the same amount keeps the heap
-        # in order.
-        _ms -= _NAP_MAX
-        if _t0 is not None:
-            _t0 -= _NAP_MAX
-        for s in _heap:
-            s[_DUE] -= _NAP_MAX
-        for d in (_waiting, _began):
-            for n in d:
-                d[n] -= _NAP_MAX
+        _rebase()
     return _ms
 
 
-# Options of a schedule (times, misfire, jitter, a calendar, a wall-clock
-# start), kept only for schedules that have any, so a plain interval schedule
-# pays nothing: _extras[name] is a list made by aiocron, which does the
-# wall-clock work and is imported only when such a schedule is made.
-_X_SPEC = const(0)  # calendar spec, or None
-_X_AT = const(1)  # wall-clock second of the next start, while it is a wall-clock one
-_X_LEFT = const(2)  # starts left (times=), or None
-_X_GRACE = const(3)  # ms a start may be late before it is dropped; None: any
-_X_BASE = const(5)  # due time without the jitter
-_LATE = const(1000)  # ms late before a start counts as missed
-_CHECK = const(60000)  # ms between clock checks while wall-clock schedules exist
+def _rebase():
+    # Shifts every time kept on this clock by the same amount (the heap stays
+    # in order): due times in the heap and set aside, jitter-free due times,
+    # the loop's start, the watcher's times and aiocron's last clock check.
+    global _ms, _t0
+    _ms -= _NAP_MAX
+    if _t0 is not None:
+        _t0 -= _NAP_MAX
+    for s in _heap:
+        s[_DUE] -= _NAP_MAX
+    for s in _parked.values():
+        if s[_FLAG] != _PENDING:
+            s[_DUE] -= _NAP_MAX
+    for x in _extras.values():
+        x[_X_BASE] -= _NAP_MAX
+    for d in (_waiting, _began):
+        for n in d:
+            d[n] -= _NAP_MAX
+    m = sys.modules.get("aiocron")
+    if m:
+        m.rebase(_NAP_MAX)
+
 
 _offset = None  # set by aiocron.utc_offset(); None: the port's own localtime/mktime
 
@@ -112,23 +126,23 @@ _began = {}  # name -> _now() when watcher_loop last restarted it
 _t0 = None  # _now() when schedule_loop first started
 _seq = 0
 _dead = 0  # dead schedules in _heap
+_changes = 0  # schedules made or removed: aiocron looks again for wall-clock ones
 
 
 class _Nap:
     # An interruptible sleep: wake() ends it early, by cancelling the
     # sleeping task and swallowing the CancelledError. Unlike waiting on an
     # Event with a timeout, this allocates nothing in the usual case.
-    def __init__(self, owner):
-        self.owner = owner
+    def __init__(self):
         self.task = None
         self.asleep = False
         self.poked = False
 
-    def claim(self):
+    def claim(self, owner):
         # One schedule_loop (one watcher_loop) at a time: they share state.
         # Returns the caller's aioctl record (None if aioctl did not start it).
         if self.task is not None:
-            raise RuntimeError("%s is already running" % self.owner)
+            raise RuntimeError(owner + " is already running")
         me = self.task = asyncio.current_task()
         for t in aioctl.group().values():
             if t[aioctl.TASK] is me:
@@ -140,8 +154,9 @@ class _Nap:
             await asyncio.sleep_ms(ms)
         except asyncio.CancelledError:
             # A real stop (aioctl.stop) can come together with a wake(): the
-            # task's aioctl state tells them apart.
-            if not self.poked or (ctl is not None and ctl[STATE] == STOPPED):
+            # task's aioctl record tells them apart (stopped, or already
+            # started again as another run).
+            if not self.poked or (ctl is not None and (ctl[STATE] != RUNNING or ctl[aioctl.TASK] is not self.task)):
                 raise
         finally:
             self.asleep = False
@@ -153,8 +168,8 @@ class _Nap:
             self.task.cancel()
 
 
-_loop_nap = _Nap("schedule_loop")
-_watch_nap = _Nap("watcher_loop")
+_loop_nap = _Nap()
+_watch_nap = _Nap()
 
 
 def _push(s):
@@ -174,7 +189,8 @@ def _push(s):
 
 
 def _kill(s):
-    global _dead
+    global _dead, _changes
+    _changes += 1
     if s[_FLAG] == _LIVE:
         s[_FLAG] = _DEAD
         _dead += 1
@@ -218,38 +234,25 @@ def schedule_task(start_in=0, repeat=False, **opts):
 
 
 def _make(name, start_in, repeat, opts):
-    global _seq
+    global _seq, _changes
     x, soft = None, 0
     if opts:
         import aiocron
 
         x, soft = aiocron.options(start_in, repeat, opts)
-    # A time tuple: 8 items as boards give it, 9 on unix; all ints, in range.
-    t = start_in
-    at = isinstance(t, tuple) and len(t) in (8, 9)
-    if at:
-        for v in t:
-            if type(v) is not int:
-                at = False
-    at = at and 1970 <= t[0] < 2200 and 1 <= t[1] <= 12 and 1 <= t[2] <= 31 and 0 <= t[3] < 24
-    at = at and 0 <= t[4] < 60 and 0 <= t[5] < 62
-    if at:
-        if _offset is None:
-            at = int(time.mktime(start_in))
-        else:
-            import aiocron
+    at = None
+    if isinstance(start_in, (tuple, list)):
+        import aiocron
 
-            at = aiocron.mktime(start_in, _offset)
+        at = aiocron.epoch(start_in)  # a wall-clock time: checked, in epoch seconds
         ms = at * 1000 - _wall()
-    elif isinstance(start_in, (tuple, list)):
-        raise ValueError("schedule: start_in %r is not a time tuple" % (start_in,))
     else:
         ms = _seconds("start_in", start_in)
     once = repeat is None or repeat is False
     if once:
         every = 0
     elif repeat is True:
-        if at:
+        if at is not None:
             raise ValueError("schedule: repeat=True needs start_in in seconds, not a time")
         every = ms
     else:
@@ -262,10 +265,11 @@ def _make(name, start_in, repeat, opts):
         n = (-ms + every - 1) // every  # the next start on that cadence
         ms += n * every
         at += n * every // 1000
-    if at:
+    if at is not None:
         if x is None:
             x = [None, None, None, None, 0, 0]
         x[_X_AT] = at
+    _changes += 1
     _seq += 1
     s = [ms, _seq, name, every, _PENDING, 0, 0, None]
     old = _active.pop(name, None)
@@ -282,7 +286,7 @@ def _make(name, start_in, repeat, opts):
         aiocron.next_wall(s, x, s[_DUE], True)
         _push(s)
         _loop_nap.wake()
-    elif at or _t0 is not None:
+    elif at is not None or _t0 is not None:
         s[_DUE] += _now()
         _base(s, x)
         _push(s)
@@ -372,7 +376,7 @@ def _fire(s, now, log):
 
 async def schedule_loop(alog=None):
     global _t0, _dead
-    ctl = _loop_nap.claim()
+    ctl = _loop_nap.claim("schedule_loop")
     try:
         if _t0 is None:
             _t0 = _now()
@@ -421,7 +425,7 @@ async def watcher_loop(alog=None, sleep=30, backoff=1, max_backoff=60):
     poll = _seconds("sleep", sleep) or 1
     waiting = _waiting
     streak = _streak
-    ctl = _watch_nap.claim()
+    ctl = _watch_nap.claim("watcher_loop")
     try:
         while True:
             now = _now()
@@ -465,10 +469,6 @@ async def watcher_loop(alog=None, sleep=30, backoff=1, max_backoff=60):
 # Hooks that aioctl calls (see aioctl.sched).
 
 
-def has(name):
-    return name in _active
-
-
 
 
 def show(t, indent, debug):
@@ -502,7 +502,7 @@ def stop(name):
     if s is None:
         return False
     _kill(s)
-    _parked[name] = s
+    _parked[name] = s[:]  # the original may stay in the heap, dead
     return True
 
 
@@ -510,19 +510,18 @@ def start(name):
     s = _parked.pop(name, None)
     if s is None:
         return False
+    now = _now()  # first: it may shift the clock, and s with it
     flag = s[_FLAG]
-    s = s[:]  # the old one may still sit in the heap, dead
     _active[name] = s
     if flag == _PENDING:
         if _t0 is None:
             _pending.append(s)
             return True
         s[_DUE] += _t0
-    now = _now()
     every = s[_EVERY]
     x = _extras.get(name)
     if x and x[_X_LEFT] == 0:
-        x[_X_LEFT] = None  # it ran its times: start() gives it one more go
+        x[_X_LEFT] = 1  # it ran its times: start() gives it one more go
     if x and x[_X_SPEC]:
         import aiocron
 
@@ -554,22 +553,6 @@ def forget(name):
 def ended(t):
     if t[STATE] == ERROR:
         _watch_nap.wake()
-
-
-def reset():
-    # Forgets every schedule and the loop's start time (tests, REPL).
-    global _t0, _dead
-    _heap.clear()
-    _active.clear()
-    _pending.clear()
-    _parked.clear()
-    _restarts.clear()
-    _extras.clear()
-    _waiting.clear()
-    _streak.clear()
-    _began.clear()
-    _t0 = None
-    _dead = 0
 
 
 aioctl.sched = sys.modules[__name__]
