@@ -521,7 +521,7 @@ def clock_check(year=2024):
 def next_runs(name, n=5):
     # The next n start times of a schedule as time tuples, from the same code
     # that schedules them.
-    s = _s._active.get(name)
+    s = _s._active.get(name) if isinstance(name, str) else None
     if s is None:
         print("aioschedule: no schedule %r" % (name,))
         return None
@@ -552,7 +552,7 @@ def next_runs(name, n=5):
 
 def info(name):
     # A schedule as a dict, for the REPL and tests; times in ms.
-    s = _s._active.get(name) or _s._parked.get(name)
+    s = (_s._active.get(name) or _s._parked.get(name)) if isinstance(name, str) else None
     if s is None:
         print("aioschedule: no schedule %r" % (name,))
         return None

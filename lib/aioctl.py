@@ -271,6 +271,7 @@ def _stop(t, stop_sch=True, all_=False):
         return False
     if stop_sch and sched and sched.stop(t[NAME]) and t[STATE] != RUNNING:
         t[STATE] = STOPPED  # between runs: it had a schedule, now it has none
+        t[DONE_AT] = _now()
     if t[STATE] == RUNNING:
         if task in _unbegun:
             _unbegun.discard(task)

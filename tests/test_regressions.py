@@ -229,3 +229,14 @@ def test_a_day_the_month_does_not_have_is_not_a_time(mp):
         "schedule: start_in (2025, 4, 31, 6, 0, 0, 0, 0) is not a time tuple",
         "ok",
     ]
+
+
+def test_inspection_functions_take_any_name(mp):
+    out = mp.run(
+        """
+        import aiocron
+        print(aiocron.next_runs([1]), aiocron.info({}))
+        """
+    )
+    assert out.splitlines() == [
+        "aioschedule: no schedule [1]", "aioschedule: no schedule {}", "None None"]
