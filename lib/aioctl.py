@@ -27,7 +27,8 @@ _RED = "\033[31;1m"
 _CYAN = "\033[36m"
 _END = "\033[0m"
 
-# A task record is a list (a third of the RAM of an object with attributes),
+# A task record is a list: 128 B for 12 fields, against 224 B for an object
+# (64-bit unix),
 # indexed by these. group() gives the records.
 SEQ = const(0)  # order of add() (MicroPython dicts keep none): records sort by it
 NAME = const(1)

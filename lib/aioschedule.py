@@ -14,7 +14,7 @@ import aioctl
 from aioctl import NAME, OPTS, STATE, EXC, RUNNING, ERROR, STOPPED
 from aiolog import datestr, match
 
-# A schedule is a list (a third of the RAM of an object). Lists compare item
+# A schedule is a list (less RAM than an object, as in aioctl). Lists compare item
 # by item: due time first, then a unique number, so the heap never looks
 # further.
 _DUE = const(0)  # ms on the scheduler's clock, _now()
