@@ -388,10 +388,11 @@ def _status(t, log, debug, indent="    "):
     st = t[STATE]
     res = t[RESULT]
     scheduled = sched and name in sched.group()
+    off = sched and sched._offset  # dates in the schedules' local time
     if st == RUNNING:
         since = t[SINCE]
         print("%s●%s %s: status: %srunning%s since %s; %s ago" % (
-            _GREEN, _END, name, _GREEN, _END, datestr(since), duration(_now() - since)))
+            _GREEN, _END, name, _GREEN, _END, datestr(since, off), duration(_now() - since)))
     else:
         if st == ERROR:
             dot, word = _RED, _RED + "ERROR" + _END
@@ -414,9 +415,9 @@ def _status(t, log, debug, indent="    "):
                 dot = _CYAN
         when = t[DONE_AT]
         if when is None:
-            when = datestr(t[SINCE])
+            when = datestr(t[SINCE], off)
         else:
-            when = "%s; %s ago" % (datestr(when), duration(_now() - when))
+            when = "%s; %s ago" % (datestr(when, off), duration(_now() - when))
         print("%s●%s %s: status: %s @ %s --> result: %s" % (dot, _END if dot else "", name, word, when, res))
     if sched:
         sched.show(t, indent, debug)

@@ -11,9 +11,12 @@ from micropython import const
 _SIZE = const(2048)
 
 
-def datestr(t=None):
-    # localtime is an 8-tuple on boards and a 9-tuple on unix: use the first 6.
-    lt = time.localtime() if t is None else time.localtime(t)
+def datestr(t=None, offset=None):
+    # offset: seconds from UTC (aiocron.utc_offset); None: the port's
+    # localtime. Its tuple has 8 items on boards and 9 on unix: use 6.
+    if t is None:
+        t = time.time()
+    lt = time.localtime(t) if offset is None else time.gmtime(int(t) + offset)
     return "%d-%02d-%02d %02d:%02d:%02d" % (lt[0], lt[1], lt[2], lt[3], lt[4], lt[5])
 
 

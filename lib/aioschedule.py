@@ -483,10 +483,10 @@ def show(t, indent, debug):
             line = "starts %s after schedule_loop starts" % aioctl.duration(s[_DUE] / 1000)
         else:
             ms = max(0, s[_DUE] - _now())
-            line = "in %s @ %s" % (aioctl.duration(ms / 1000), datestr((_wall() + ms) // 1000))
+            line = "in %s @ %s" % (aioctl.duration(ms / 1000), datestr((_wall() + ms) // 1000, _offset))
             line = ("next " if last is not None else "starts ") + line
         if last is not None:
-            line = "last @ %s --> %s" % (datestr(last), line)
+            line = "last @ %s --> %s" % (datestr(last, _offset), line)
         print("%s┗━► schedule: %s" % (indent, line))
         if debug:
             import aiocron

@@ -275,6 +275,9 @@ def test_utc_offset_is_applied_once(mp):
     add("six", cron="0 6 * * *")                    # 06:00 local = 05:00 UTC
     add("tuple", start_in=(2026, 6, 1, 2, 0, 0, 0, 0))  # 02:00 local = 01:00 UTC
     print(fmt(aiocron.next_runs("six", 1)[0]), fmt(aiocron.next_runs("tuple", 1)[0]))
+    aioctl.status("six", log=False)  # dates in local time too
+    import aiolog
+    print(aiolog.datestr(aioctl.group()["six"][aioctl.SINCE] + 3600, 0))
     await start_loop()
     await step()
     await step()
@@ -283,7 +286,10 @@ def test_utc_offset_is_applied_once(mp):
 """,
     )
     assert out[0] == "2026-06-01 06:00:00 2026-06-01 02:00:00"  # local times
-    assert out[1] == "['tuple 2026-06-01 01:00:00', 'six 2026-06-01 05:00:00']"  # UTC
+    # aioctl's own dates (real time here) are shown at the offset too
+    assert "status: \x1b[36mscheduled\x1b[0m @ %s --> result:" % out[4] in out[1]
+    assert out[2] == "    ┗━► schedule: starts in 05:00:00 @ 2026-06-01 06:00:00"
+    assert out[5] == "['tuple 2026-06-01 01:00:00', 'six 2026-06-01 05:00:00']"  # UTC
 
 
 def test_status_debug_shows_next_runs(mp):
