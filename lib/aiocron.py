@@ -550,6 +550,12 @@ def next_runs(name, n=5):
     return out
 
 
+def _last(name, s):
+    # Wall-clock second of the last start: the task's own aioctl SINCE
+    t = _s.aioctl.group().get(name)
+    return t[_s.SINCE] if t and s[5] else None
+
+
 def info(name):
     # A schedule as a dict, for the REPL and tests; times in ms.
     s = (_s._active.get(name) or _s._parked.get(name)) if isinstance(name, str) else None
@@ -567,5 +573,5 @@ def info(name):
         "every": s[3],
         "runs": s[5],
         "skipped": s[6],
-        "last": s[7],
+        "last": _last(name, s),
     }

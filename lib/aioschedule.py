@@ -11,7 +11,7 @@ import heapq
 import asyncio
 from micropython import const
 import aioctl
-from aioctl import NAME, OPTS, STATE, EXC, RUNNING, ERROR, STOPPED
+from aioctl import NAME, OPTS, STATE, SINCE, EXC, RUNNING, ERROR, STOPPED
 from aiolog import datestr, match
 
 # A schedule is a list (less RAM than an object, as in aioctl). Lists compare item
@@ -24,7 +24,7 @@ _EVERY = const(3)  # ms between starts; 0: once
 _FLAG = const(4)
 _RUNS = const(5)
 _SKIPPED = const(6)  # starts dropped: the last run still going, or missed while blocked
-_LAST = const(7)  # wall-clock seconds of the last start
+# The last start is the task's own aioctl SINCE: not kept twice.
 
 # _FLAG
 _LIVE = const(0)  # in the heap
@@ -271,7 +271,7 @@ def _make(name, start_in, repeat, opts):
         x[_X_AT] = at
     _changes += 1
     _seq += 1
-    s = [ms, _seq, name, every, _PENDING, 0, 0, None]
+    s = [ms, _seq, name, every, _PENDING, 0, 0]
     old = _active.pop(name, None)
     if old:
         _kill(old)
@@ -346,7 +346,6 @@ def _fire(s, now, log):
         s[_SKIPPED] += 1
     else:
         s[_RUNS] += 1
-        s[_LAST] = _wall() // 1000
         aioctl.launch(t)
         if x and x[_X_LEFT] is not None:
             x[_X_LEFT] -= 1
@@ -476,7 +475,7 @@ def show(t, indent, debug):
     s = _active.get(name)
     if s is not None:
         flag = s[_FLAG]
-        last = s[_LAST]
+        last = t[SINCE] if s[_RUNS] else None
         if flag == _OVER:
             line = "no next run"
         elif flag == _PENDING:

@@ -576,22 +576,16 @@ def test_watcher_backoff_does_not_depend_on_wall_seconds(mp):
     # look a second long: the backoff must still grow (it is timed on ticks).
     out = mp.run(
         """
-        import asyncio, utime, sys
+        import asyncio, utime, sys, boardtime
 
-        class FakeTime:
-            pass
-
-        fake = FakeTime()
-        for n in ("ticks_ms", "ticks_add", "ticks_diff", "sleep_ms", "localtime", "mktime", "time_ns", "gmtime"):
-            setattr(fake, n, getattr(utime, n))
         calls = [0]
 
         def time():
             calls[0] += 1
             return 1767225600 + calls[0]
 
-        fake.time = time
-        sys.modules["time"] = fake
+        boardtime.time = time
+        sys.modules["time"] = boardtime
         import aioctl, aioschedule
 
         fails = []

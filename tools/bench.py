@@ -355,24 +355,19 @@ def main():
             do("lateness20/drift", both)
         if "lateness200" in want:
             do("lateness200", lambda: row_lateness200(*lateness(200, span200, libdir), span200))
-        if "burst" in want:
-            do("burst", row_burst, libdir)
-        if "idle_cpu" in want:
-            do("idle_cpu", row_idle, libdir, idle_s)
-        if "ram_task" in want:
-            do("ram_task", row_ram_task, libdir)
-        if "ram_import" in want:
-            do("ram_import", row_ram_import, mpydir)
-        if "ram_modules" in want:
-            do("ram_modules", row_ram_modules, mpydir)
-        if "cron_cpu" in want:
-            do("cron_cpu", row_cron_cpu, libdir, cron_n)
-        if "ram_cron" in want:
-            do("ram_cron", row_ram_cron, libdir)
-        if "ram_task_96k" in want:
-            do("ram_task_96k", row_ram_task_96k, libdir)
-        if "fit_96k" in want:
-            do("fit_96k", row_fit_96k, libdir)
+        for name, fn, *args in (
+            ("burst", row_burst, libdir),
+            ("idle_cpu", row_idle, libdir, idle_s),
+            ("ram_task", row_ram_task, libdir),
+            ("ram_import", row_ram_import, mpydir),
+            ("ram_modules", row_ram_modules, mpydir),
+            ("cron_cpu", row_cron_cpu, libdir, cron_n),
+            ("ram_cron", row_ram_cron, libdir),
+            ("ram_task_96k", row_ram_task_96k, libdir),
+            ("fit_96k", row_fit_96k, libdir),
+        ):
+            if name in want:
+                do(name, fn, *args)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     took = (datetime.datetime.now().astimezone() - started).total_seconds()
