@@ -482,20 +482,6 @@ def clock_set():
     _s._loop_nap.wake()
 
 
-def show_debug(name, s, indent):
-    # aioctl.status(debug=True) lines of a schedule
-    every = s[3]
-    x = _s._extras.get(name)
-    kind = "every " + _s.aioctl.duration(every / 1000) if every else "once"
-    if x and x[_X_SPEC]:
-        kind = "calendar"
-    print("%s┗━► schedule: %s, runs: %d, skipped: %d" % (indent, kind, s[5], s[6]))
-    runs = []
-    for tm in next_runs(name, 3):
-        runs.append("%d-%02d-%02d %02d:%02d:%02d" % tm[:6])
-    print("%s┗━► next runs: %s" % (indent, ", ".join(runs)))
-
-
 def utc_offset(seconds=None):
     # Local time = UTC + seconds for every wall-clock schedule (calendars,
     # time tuples, next_runs). None: the port's own localtime/mktime for time

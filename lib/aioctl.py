@@ -19,7 +19,7 @@ STOPPED = const(3)
 ERROR = const(4)
 
 # Keyword options of add() that control the task and are never passed to it.
-RESERVED = ("name", "_id", "on_stop", "on_error", "restart")
+RESERVED = ("name", "_id", "on_stop", "on_error", "restart", "timeout")
 
 _GREEN = "\033[92m"
 _YELLOW = "\033[33;1m"
@@ -34,7 +34,7 @@ NAME = const(1)
 FN = const(2)
 ARGS = const(3)
 KWARGS = const(4)
-OPTS = const(5)  # None, or (on_stop, on_error, restart) when any is set
+OPTS = const(5)  # None, or (on_stop, on_error, restart, timeout ms) when any is set
 TASK = const(6)  # asyncio Task of the run going on, else None
 STATE = const(7)
 SINCE = const(8)  # time.time() of the last start (or of add())
@@ -55,10 +55,21 @@ _debug = False
 
 # Set by aioschedule when it is imported; aioctl itself never imports it.
 # It provides: group() (the names that have a schedule: add() does not start
-# those), show(t, indent, debug) (its status lines), stop(name) (set the schedule
+# those), show(t, indent) (its status lines), stop(name) (set the schedule
 # aside; False if there was none), start(name) (put it back; False if there
 # was none), forget(name) and ended(t) (a run has ended).
 sched = None
+# aiojob (job policies, progress) once it is imported: show(t, indent).
+jobs = None
+_LAZY = ("progress",)  # functions of aiojob, imported on first use
+
+
+def __getattr__(attr):
+    if attr in _LAZY:
+        import aiojob
+
+        return getattr(aiojob, attr)
+    raise AttributeError(attr)
 
 
 def _opt(t, i, default):
@@ -93,23 +104,46 @@ def _callback(cb, first, args, kwargs):
         return e
 
 
+_late = []  # runs cancelled by their timeout (at most a few at a time)
+
+
+async def _overrun(run, ms):
+    # Cancels a run that takes longer than its timeout. It cancels the run's
+    # own task (not a wrapper, as asyncio.wait_for would make), so code in the
+    # job still sees its aioctl task as the current one.
+    await asyncio.sleep_ms(ms)
+    _late.append(run)
+    run.cancel()
+
+
 async def _run(t):
     me = asyncio.current_task()
     _unbegun.discard(me)
     if t[TASK] is not me:
         return  # stopped (and maybe started again) before it began
+    ms = _opt(t, 3, 0)
+    guard = None
     try:
         res = t[FN](*t[ARGS], **t[KWARGS])
         # A plain function has run already; a coroutine function gave a
         # generator to await.
         if hasattr(res, "send"):
+            if ms:
+                guard = asyncio.create_task(_overrun(me, ms))
             res = await res
         state = DONE
     except asyncio.CancelledError:
         state = STOPPED
+        if me in _late:
+            state = ERROR
+            res = asyncio.TimeoutError("timeout: ran for more than %s" % duration(ms / 1000))
     except Exception as e:
         state = ERROR
         res = e
+    if guard:
+        guard.cancel()
+        if me in _late:
+            _late.remove(me)
     if t[TASK] is not me:
         return  # stopped and started again meanwhile: this run is stale
     if state == STOPPED:
@@ -180,7 +214,7 @@ def hold(t):
     return True
 
 
-def add(coro, *args, name=None, _id=None, on_stop=None, on_error=None, restart=True, **kwargs):
+def add(coro, *args, name=None, _id=None, on_stop=None, on_error=None, restart=True, timeout=None, **kwargs):
     if not callable(coro):
         raise TypeError("add: %r is not a coroutine function or callable" % (coro,))
     if name is None:
@@ -197,8 +231,12 @@ def add(coro, *args, name=None, _id=None, on_stop=None, on_error=None, restart=T
             n += 1
         name = "%s@%d" % (name, n)
     opts = None
-    if on_stop is not None or on_error is not None or restart is not True:
-        opts = (on_stop, on_error, restart)
+    if timeout is not None:
+        if timeout is True or timeout is False or not isinstance(timeout, (int, float)) or not 0 < timeout < 1e6:
+            raise ValueError("add: timeout %r must be seconds, more than 0" % (timeout,))
+        timeout = int(timeout * 1000) or 1
+    if on_stop is not None or on_error is not None or restart is not True or timeout:
+        opts = (on_stop, on_error, restart, timeout)
     global _seq
     _seq += 1
     t = [_seq, name, coro, args, kwargs or _NOKW, opts, None, NEW, _now(), None, None, None]
@@ -342,7 +380,10 @@ def _print_result(t):
 
 def result_all(as_dict=False):
     if as_dict:
-        return {n: t[RESULT] for n, t in _tasks.items()}
+        d = {}
+        for t in _tasks.values():
+            d[t[NAME]] = t[RESULT]
+        return d
     _find(None, _print_result)
 
 
@@ -351,15 +392,12 @@ def _traceback(t, indent=""):
         print("%s%s: no error" % (indent, t[NAME]))
         return
     print("%s%s: Traceback" % (indent, t[NAME]))
-    if indent:
-        # print_exception writes to a stream: indent each of its lines.
-        buf = io.StringIO()
-        sys.print_exception(t[EXC], buf)
-        for line in buf.getvalue().split("\n"):
-            if line:
-                print(indent + line)
-    else:
-        sys.print_exception(t[EXC])
+    # print_exception writes to a stream: indent each of its lines.
+    buf = io.StringIO()
+    sys.print_exception(t[EXC], buf)
+    for line in buf.getvalue().split("\n"):
+        if line:
+            print(indent + line)
 
 
 def traceback(name=None):
@@ -420,15 +458,13 @@ def _status(t, log, debug, indent="    "):
             when = "%s; %s ago" % (datestr(when, off), duration(_now() - when))
         print("%s●%s %s: status: %s @ %s --> result: %s" % (dot, _END if dot else "", name, word, when, res))
     if sched:
-        sched.show(t, indent, debug)
+        sched.show(t, indent)
+    if jobs:
+        jobs.show(t, indent)
     if debug:
-        print("%s┗━► args: %r" % (indent, t[ARGS]))
-        print("%s┗━► kwargs: %r" % (indent, t[KWARGS]))
-        if t[DONE_AT] is not None and st != NEW:
-            print("%s┗━► runtime: %s" % (indent, duration(t[DONE_AT] - t[SINCE])))
-        if t[EXC] is not None:
-            print("%s┗━► traceback:" % indent)
-            _traceback(t, indent + "      ")
+        import aiodebug
+
+        aiodebug.show(t, indent)
     if log and _log:
         _log.cat("[%s]" % name)
     print("<" + "-" * 80 + ">")

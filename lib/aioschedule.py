@@ -11,7 +11,7 @@ import heapq
 import asyncio
 from micropython import const
 import aioctl
-from aioctl import NAME, OPTS, STATE, SINCE, EXC, RUNNING, ERROR, STOPPED
+from aioctl import NAME, STATE, SINCE, RUNNING, ERROR
 from aiolog import datestr, match
 
 # A schedule is a list (less RAM than an object, as in aioctl). Lists compare item
@@ -47,6 +47,9 @@ _X_AT = const(1)  # wall-clock second of the next start, while it is a wall-cloc
 _X_LEFT = const(2)  # starts left (times=), or None
 _X_GRACE = const(3)  # ms a start may be late before it is dropped; None: any
 _X_BASE = const(5)  # due time without the jitter
+_JOB_OPTS = ("priority", "max_retries", "retry_delay", "conflict")  # aiojob's options
+# Functions of aiojob and aiowatch, imported on first use
+_LAZY = {"trigger": "aiojob", "shutdown": "aiojob", "next_run": "aiojob", "watcher_loop": "aiowatch"}
 _LATE = const(1000)  # ms late before a start counts as missed
 _CHECK = const(60000)  # ms between clock checks while wall-clock schedules exist
 
@@ -92,7 +95,8 @@ def _now():
 def _rebase():
     # Shifts every time kept on this clock by the same amount (the heap stays
     # in order): due times in the heap and set aside, jitter-free due times,
-    # the loop's start, the watcher's times and aiocron's last clock check.
+    # the loop's start, aiojob's and aiowatch's times and aiocron's last
+    # clock check.
     global _ms, _t0
     _ms -= _NAP_MAX
     if _t0 is not None:
@@ -104,7 +108,7 @@ def _rebase():
             s[_DUE] -= _NAP_MAX
     for x in _extras.values():
         x[_X_BASE] -= _NAP_MAX
-    for d in (_waiting, _began):
+    for d in _clocked:
         for n in d:
             d[n] -= _NAP_MAX
     m = sys.modules.get("aiocron")
@@ -119,14 +123,19 @@ _active = {}  # name -> schedule (live, pending or over)
 _pending = []
 _parked = {}  # name -> schedule set aside by aioctl.stop(), for aioctl.start()
 _extras = {}  # name -> options (see _X_*)
-_restarts = {}  # name -> restarts by watcher_loop
-_waiting = {}  # name -> _now() when watcher_loop restarts it
-_streak = {}  # name -> failures in a row
-_began = {}  # name -> _now() when watcher_loop last restarted it
+_clocked = []  # dicts of times on this clock (aiojob's, aiowatch's), for _rebase
+_watch = None  # aiowatch once watcher_loop is used
 _t0 = None  # _now() when schedule_loop first started
 _seq = 0
 _dead = 0  # dead schedules in _heap
 _changes = 0  # schedules made or removed: aiocron looks again for wall-clock ones
+
+
+def __getattr__(attr):
+    m = _LAZY.get(attr)
+    if m is None:
+        raise AttributeError(attr)
+    return getattr(__import__(m), attr)
 
 
 class _Nap:
@@ -135,6 +144,7 @@ class _Nap:
     # Event with a timeout, this allocates nothing in the usual case.
     def __init__(self):
         self.task = None
+        self.ctl = None
         self.asleep = False
         self.poked = False
 
@@ -144,9 +154,11 @@ class _Nap:
         if self.task is not None:
             raise RuntimeError(owner + " is already running")
         me = self.task = asyncio.current_task()
+        self.ctl = None
         for t in aioctl.group().values():
             if t[aioctl.TASK] is me:
-                return t
+                self.ctl = t
+        return self.ctl
 
     async def sleep(self, ms, ctl):
         self.asleep = True
@@ -169,7 +181,6 @@ class _Nap:
 
 
 _loop_nap = _Nap()
-_watch_nap = _Nap()
 
 
 def _push(s):
@@ -214,10 +225,13 @@ def schedule(name, start_in=0, repeat=False, **opts):
     # has started) or a time tuple (that wall-clock time). repeat: seconds,
     # False/None for once, True for "every start_in seconds". opts: a
     # calendar (cron= or secs/mins/hrs/mday/month/wday), times, misfire,
-    # grace, jitter, soft_start (see the README).
+    # grace, jitter, soft_start, conflict, priority, max_retries,
+    # retry_delay (see the README). False if conflict="ignore" kept the
+    # schedule there was.
     if not isinstance(name, str) or name not in aioctl.group():
         raise ValueError("schedule: no aioctl task %r" % (name,))
-    _make(name, start_in, repeat, opts)
+    if not _make(name, start_in, repeat, opts):
+        return False
     # If aioctl.add() has just started it, it waits for its schedule instead.
     aioctl.hold(aioctl.group()[name])
     return True
@@ -227,7 +241,7 @@ def schedule_task(start_in=0, repeat=False, **opts):
     # Decorator over @aioctl.aiotask: schedules the task of the function's
     # name, which waits for aioctl.add() and schedule_loop.
     def deco(fn):
-        _make(fn.__name__, start_in, repeat, opts)
+        _make(fn.__name__, start_in, repeat, dict(opts))
         return fn
 
     return deco
@@ -235,7 +249,15 @@ def schedule_task(start_in=0, repeat=False, **opts):
 
 def _make(name, start_in, repeat, opts):
     global _seq, _changes
-    x, soft = None, 0
+    x, soft, job = None, 0, None
+    for k in _JOB_OPTS:
+        if k in opts:
+            import aiojob
+
+            job = aiojob.options(name, opts)  # takes its own options out of opts
+            if job is False:
+                return False  # conflict="ignore": the schedule there is stays
+            break
     if opts:
         import aiocron
 
@@ -280,6 +302,9 @@ def _make(name, start_in, repeat, opts):
     _extras.pop(name, None)
     if x:
         _extras[name] = x
+    j = aioctl.jobs
+    if j:
+        j.policy(name, job)
     s[_DUE] += soft
     if x and x[_X_SPEC]:
         s[_DUE] = _now()
@@ -293,6 +318,7 @@ def _make(name, start_in, repeat, opts):
         _loop_nap.wake()
     else:
         _pending.append(s)
+    return True
 
 
 def _base(s, x):
@@ -317,6 +343,8 @@ def unschedule(name):
             _kill(s)
         _parked.pop(n, None)
         _extras.pop(n, None)
+        if aioctl.jobs:
+            aioctl.jobs.policy(n, None)
     return True
 
 
@@ -335,6 +363,7 @@ def _fire(s, now, log):
         aiocron.next_wall(s, x, now, True)  # it was waiting for the wall clock
         return True
     t = aioctl.group().get(name)
+    ran = False
     if x and x[_X_GRACE] is not None and now - s[_DUE] > max(x[_X_GRACE], _LATE):
         s[_SKIPPED] += 1  # missed by more than its grace: dropped (misfire rule)
     elif t is None:
@@ -344,14 +373,17 @@ def _fire(s, now, log):
     elif t[STATE] == RUNNING:
         # The last run has not finished: do not stack another on top.
         s[_SKIPPED] += 1
+    elif aioctl.jobs:
+        ran = aioctl.jobs.want(name, s)  # it starts in turn (priority, max_concurrent)
     else:
         s[_RUNS] += 1
         aioctl.launch(t)
-        if x and x[_X_LEFT] is not None:
-            x[_X_LEFT] -= 1
-            if not x[_X_LEFT]:
-                s[_FLAG] = _OVER
-                return False
+        ran = True
+    if ran and x and x[_X_LEFT] is not None:
+        x[_X_LEFT] -= 1
+        if not x[_X_LEFT]:
+            s[_FLAG] = _OVER
+            return False
     if x:
         if x[_X_SPEC]:
             import aiocron
@@ -373,8 +405,14 @@ def _fire(s, now, log):
     return True
 
 
-async def schedule_loop(alog=None):
+async def schedule_loop(alog=None, max_concurrent=None):
+    # max_concurrent: at most that many runs started by the scheduler at once
+    # (aiojob queues the rest). None: no limit.
     global _t0, _dead
+    if max_concurrent is not None or aioctl.jobs:
+        import aiojob
+
+        aiojob.limit(max_concurrent)
     ctl = _loop_nap.claim("schedule_loop")
     try:
         if _t0 is None:
@@ -403,6 +441,8 @@ async def schedule_loop(alog=None):
                     if _fire(s, now, alog):
                         _push(s)
             wait = _CHECK if walls else _NAP_MAX
+            if aioctl.jobs:
+                wait = aioctl.jobs.drain(alog, wait)  # queued runs, retries, triggers
             if _heap:
                 wait = max(0, min(wait, _heap[0][_DUE] - _now()))
                 if wait > 20:
@@ -414,63 +454,12 @@ async def schedule_loop(alog=None):
         _loop_nap.task = None
 
 
-async def watcher_loop(alog=None, sleep=30, backoff=1, max_backoff=60):
-    # Restarts tasks that ended with an error (unless added with
-    # restart=False, or scheduled: those run again when next due). A task
-    # that keeps failing waits backoff, 2*backoff, 4*backoff... (at most
-    # max_backoff) seconds before each restart.
-    base = _seconds("backoff", backoff) or 1
-    cap = _seconds("max_backoff", max_backoff)
-    poll = _seconds("sleep", sleep) or 1
-    waiting = _waiting
-    streak = _streak
-    ctl = _watch_nap.claim("watcher_loop")
-    try:
-        while True:
-            now = _now()
-            wait = poll
-            for t in list(aioctl.group().values()):
-                n = t[NAME]
-                st = t[STATE]
-                no = t[OPTS] is not None and not t[OPTS][2]  # added with restart=False
-                if st != ERROR or no or n in _active or n in _parked:
-                    if st != ERROR and st != RUNNING:
-                        streak.pop(n, None)  # ended well, or was stopped: start afresh
-                    waiting.pop(n, None)
-                    continue
-                if n not in waiting:
-                    k = streak.get(n, 0)
-                    if now - _began.get(n, now) >= cap:
-                        k = 0  # it ran a good while before failing
-                    streak[n] = k + 1
-                    delay = min(cap, base << min(k - 1, 24)) if k else 0
-                    waiting[n] = now + delay
-                    if alog:
-                        # Tagged [name] so that aioctl.status(name) shows it.
-                        e = t[EXC]
-                        alog.error("[%s] failed: %s: %s; watcher_loop restarts it in %s" % (
-                            n, type(e).__name__, e, aioctl.duration(delay / 1000)))
-                left = waiting[n] - now
-                if left <= 0:
-                    del waiting[n]
-                    _began[n] = now
-                    _restarts[n] = _restarts.get(n, 0) + 1
-                    aioctl.launch(t)
-                    if alog:
-                        alog.info("[%s] restarted by watcher_loop (%d)" % (n, _restarts[n]))
-                elif left < wait:
-                    wait = left
-            await _watch_nap.sleep(wait, ctl)
-    finally:
-        _watch_nap.task = None
-
-
 # Hooks that aioctl calls (see aioctl.sched).
 
 
 
 
-def show(t, indent, debug):
+def show(t, indent):
     name = t[NAME]
     s = _active.get(name)
     if s is not None:
@@ -487,16 +476,13 @@ def show(t, indent, debug):
         if last is not None:
             line = "last @ %s --> %s" % (datestr(last, _offset), line)
         print("%s┗━► schedule: %s" % (indent, line))
-        if debug:
-            import aiocron
-
-            aiocron.show_debug(name, s, indent)
-    n = _restarts.get(name)
-    if n:
-        print("%s┗━► restarts: %d" % (indent, n))
+    if _watch:
+        _watch.show(name, indent)
 
 
 def stop(name):
+    if aioctl.jobs:
+        aioctl.jobs.drop(name)  # its runs waiting to start
     s = _active.pop(name, None)
     if s is None:
         return False
@@ -543,15 +529,17 @@ def forget(name):
         _kill(s)
     _parked.pop(name, None)
     _extras.pop(name, None)
-    _restarts.pop(name, None)
-    _waiting.pop(name, None)
-    _streak.pop(name, None)
-    _began.pop(name, None)
+    if _watch:
+        _watch.forget(name)
+    if aioctl.jobs:
+        aioctl.jobs.policy(name, None)
 
 
 def ended(t):
-    if t[STATE] == ERROR:
-        _watch_nap.wake()
+    if aioctl.jobs:
+        aioctl.jobs.ended(t)
+    if t[STATE] == ERROR and _watch:
+        _watch.nap.wake()
 
 
 aioctl.sched = sys.modules[__name__]

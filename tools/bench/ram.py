@@ -1,6 +1,6 @@
 # RAM figures, from gc.mem_alloc() after gc.collect().
 #   micropython ram.py import   RAM to import aioctl, aioschedule, aiolog
-#   micropython ram.py modules  RAM to import aiolog, aioctl, aioschedule, aiocron, each
+#   micropython ram.py modules  RAM to import aiolog, aioctl, aioschedule, aiocron, aiojob, aiowatch, each
 #   micropython ram.py per N    RAM per scheduled task, N tasks
 #   micropython ram.py per N cron   the same with a calendar: cron="0 6 * * *"
 #   micropython ram.py fill     scheduled tasks added until MemoryError
@@ -31,17 +31,18 @@ if MODE == "import":
 
 if MODE == "modules":
     # One module at a time, in the order a board imports them, so that each
-    # figure is that module's own (aiocron comes with the first calendar).
+    # figure is that module's own (aiocron comes with the first calendar,
+    # aiojob with the first job policy).
     import io, time, heapq, asyncio, micropython
 
     a = used()
     r = []
-    for m in ("aiolog", "aioctl", "aioschedule", "aiocron"):
+    for m in ("aiolog", "aioctl", "aioschedule", "aiocron", "aiojob", "aiowatch"):
         __import__(m)
         b = used()
         r.append(b - a)
         a = b
-    print("MODULES %d %d %d %d" % tuple(r))
+    print("MODULES %d %d %d %d %d %d" % tuple(r))
     sys.exit(0)
 
 import asyncio

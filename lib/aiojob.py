@@ -1,0 +1,380 @@
+# aiojob: job policies for aioschedule (priority, retries, a concurrency
+# limit, triggers, shutdown, a job's own next run) and aioctl.progress().
+#
+# Imported on first use only: by a schedule with priority, max_retries or
+# retry_delay, by schedule_loop(max_concurrent=N), or by the first use of
+# aioschedule.trigger/shutdown/next_run or aioctl.progress. A board that uses
+# none of them never loads it.
+#
+# Once it is loaded, runs the scheduler starts go through one queue: due
+# runs, retries and triggers wait there in priority order, then due order,
+# and start while fewer than max_concurrent of them are running.
+
+import sys
+import asyncio
+from micropython import const
+import aioctl
+from aioctl import NAME, TASK, STATE, RUNNING, ERROR
+
+# A policy (schedule() options) is a list: _pol[name]
+_PRIO = const(0)
+_MAX = const(1)  # max_retries
+_DELAY = const(2)  # ms before the first retry; doubles with each one
+_TRY = const(3)  # retries made for the current run (0: the first try)
+
+# aioschedule's schedule record (see aioschedule._DUE...)
+_S_DUE = const(0)
+_S_FLAG = const(4)
+_S_RUNS = const(5)
+_S_SKIPPED = const(6)
+_S_LIVE = const(0)
+_S_OVER = const(3)
+_X_AT = const(1)
+_X_LEFT = const(2)
+
+_RING = const(8)  # triggers from interrupt handlers not yet seen by the loop
+
+_pol = {}  # name -> policy
+_queue = []  # names of runs waiting to start, best first
+_since = {}  # name -> scheduler ms when it began to wait (the names in _queue)
+_retry = {}  # name -> scheduler ms when its next retry is due
+_inflight = []  # aioctl records of runs started here and maybe still going
+_progress = {}  # name -> (asyncio Task of the run, fraction, message)
+_limit = None  # max_concurrent
+_closing = False  # shutdown() was called: start nothing
+_log = None  # schedule_loop's alog
+_ring = [None] * _RING
+_in = 0  # the next slot trigger() fills
+_out = 0  # the next slot drain() reads
+_lost = 0  # triggers dropped because the ring was full
+_flag = asyncio.ThreadSafeFlag()
+_waker = None  # the task that wakes schedule_loop when _flag is set
+
+
+def _s():
+    return sys.modules["aioschedule"]
+
+
+def options(name, opts):
+    # Takes this module's options out of schedule()'s opts -> a policy, None
+    # if there is none, False if conflict="ignore" keeps the schedule there
+    # is.
+    c = opts.pop("conflict", "replace")
+    if c != "replace" and c != "ignore" and c != "raise":
+        raise ValueError("schedule: conflict %r must be 'replace', 'ignore' or 'raise'" % (c,))
+    sch = _s()
+    old = sch._active.get(name)
+    if c != "replace" and (old and old[_S_FLAG] != _S_OVER or name in sch._parked):
+        if c == "raise":
+            raise ValueError("schedule: %r is scheduled already (conflict='raise')" % (name,))
+        return False
+    pr = opts.pop("priority", 0)
+    if pr is True or pr is False or not isinstance(pr, (int, float)) or pr != pr:
+        raise TypeError("schedule: priority %r must be a number" % (pr,))
+    n = opts.pop("max_retries", 0)
+    if type(n) is not int or n < 0:
+        raise ValueError("schedule: max_retries %r must be a whole number, 0 or more" % (n,))
+    ms = sch._seconds("retry_delay", opts.pop("retry_delay", 1))
+    if pr or n:
+        return [pr, n, ms or 1, 0]
+
+
+def policy(name, p):
+    # A schedule was made (p: its policy, or None) or removed (None).
+    if p:
+        _pol[name] = p
+    else:
+        _pol.pop(name, None)
+        drop(name)
+        _progress.pop(name, None)
+
+
+def drop(name):
+    # Forgets the runs of name that wait (the task was stopped, or its
+    # schedule removed).
+    _retry.pop(name, None)
+    if _since.pop(name, None) is not None:
+        _queue.remove(name)
+
+
+def limit(n):
+    # schedule_loop(max_concurrent=n) is starting.
+    global _limit, _closing
+    if n is not None and (type(n) is not int or n < 1):
+        raise ValueError("schedule_loop: max_concurrent %r must be a whole number, 1 or more" % (n,))
+    _limit = n
+    _closing = False
+
+
+def _prio(name):
+    p = _pol.get(name)
+    return p[_PRIO] if p else 0
+
+
+def want(name, s=None, retry=False):
+    # A run of name is due: it waits in the queue for its turn. False if one
+    # is waiting already (the due run is dropped, counted as skipped).
+    if name in _since:
+        if s:
+            s[_S_SKIPPED] += 1
+        return False
+    p = _pol.get(name)
+    if p and not retry:
+        p[_TRY] = 0  # a new run, not a retry of the last one
+        _retry.pop(name, None)
+    _since[name] = _s()._now()
+    pr = p[_PRIO] if p else 0
+    i = len(_queue)
+    while i and _prio(_queue[i - 1]) < pr:
+        i -= 1
+    _queue.insert(i, name)
+    return True
+
+
+def drain(log, wait):
+    # Called by schedule_loop on each pass: takes in triggers and due
+    # retries, starts waiting runs while there is a free slot. Returns how
+    # long the loop may sleep (at most wait ms).
+    global _out, _log, _waker
+    _log = log
+    if _waker is None:
+        _waker = asyncio.create_task(_wake())
+    tasks = aioctl.group()
+    while _out != _in:
+        name = _ring[_out]
+        _ring[_out] = None
+        _out = (_out + 1) % _RING
+        t = tasks.get(name)
+        if t is None:
+            if log:
+                log.warning("[%s] triggered but not an aioctl task now", name)
+        elif t[STATE] == RUNNING:
+            s = _s()._active.get(name)
+            if s:
+                s[_S_SKIPPED] += 1
+        else:
+            want(name, _s()._active.get(name))
+    now = _s()._now()
+    for name, at in list(_retry.items()) if _retry else ():
+        if at <= now:
+            del _retry[name]
+            p = _pol.get(name)
+            t = tasks.get(name)
+            if p and t and t[STATE] != RUNNING:
+                p[_TRY] += 1
+                want(name, None, True)
+        else:
+            wait = min(wait, at - now)
+    if _closing:
+        return wait
+    i = 0
+    for t in _inflight:
+        if t[STATE] == RUNNING:
+            _inflight[i] = t
+            i += 1
+    del _inflight[i:]
+    while _queue and (_limit is None or len(_inflight) < _limit):
+        name = _queue.pop(0)
+        del _since[name]
+        t = tasks.get(name)
+        if t is None or t[STATE] == RUNNING:
+            continue
+        s = _s()._active.get(name)
+        if s:
+            s[_S_RUNS] += 1
+        aioctl.launch(t)
+        _inflight.append(t)
+    return wait
+
+
+async def _wake():
+    # trigger() may run in an interrupt handler, which must not touch
+    # asyncio's queues: it sets a ThreadSafeFlag, and this task wakes the loop.
+    while True:
+        await _flag.wait()
+        _s()._loop_nap.wake()
+
+
+def ended(t):
+    # A run of t ended: a slot is free; a failed run may be retried.
+    name = t[NAME]
+    p = _pol.get(name)
+    if t[STATE] == ERROR and p and p[_TRY] < p[_MAX] and not _closing:
+        sch = _s()
+        now = sch._now()
+        at = now + min(p[_DELAY] << min(p[_TRY], 20), 1 << 28)
+        s = sch._active.get(name)
+        if s and s[_S_FLAG] == _S_LIVE:
+            at = min(at, s[_S_DUE] - 1)  # before the next regular run
+        at = max(at, now)
+        _retry[name] = at
+        if _log:
+            _log.warning("[%s] failed; retry %d of %d in %s" % (
+                name, p[_TRY] + 1, p[_MAX], aioctl.duration((at - now) / 1000)))
+        sch._loop_nap.wake()
+    elif _queue:
+        _s()._loop_nap.wake()  # a slot may be free
+
+
+def trigger(name):
+    # Runs the task now (in its turn, as a due run). Safe in an interrupt
+    # handler: it allocates nothing (except for the error of an unknown
+    # name) and only sets a ThreadSafeFlag. False if too many triggers wait.
+    global _in, _lost
+    if not isinstance(name, str) or name not in aioctl.group():
+        raise ValueError("trigger: no aioctl task %r" % (name,))
+    nxt = (_in + 1) % _RING
+    if nxt == _out:
+        _lost += 1
+        return False
+    _ring[_in] = name
+    _in = nxt
+    _flag.set()
+    return True
+
+
+def _me(fn):
+    # The aioctl record of the run that calls fn.
+    try:
+        cur = asyncio.current_task()
+    except RuntimeError:
+        cur = None
+    if cur is not None:
+        for t in aioctl.group().values():
+            if t[TASK] is cur:
+                return t
+    raise RuntimeError("%s: call it from inside an aioctl task" % fn)
+
+
+def progress(done, msg=None):
+    # From inside a task: how far this run has got (0..1) and what it does.
+    # aioctl.status() shows it while the run goes on.
+    if done is True or done is False or not isinstance(done, (int, float)) or not 0 <= done <= 1:
+        raise ValueError("progress: %r is not a fraction from 0 to 1" % (done,))
+    if msg is not None and not isinstance(msg, str):
+        raise TypeError("progress: message %r is not a string" % (msg,))
+    t = _me("progress")
+    _progress[t[NAME]] = (t[TASK], done, msg)
+
+
+def next_run(when):
+    # From inside a scheduled job: its next start, instead of the one its
+    # schedule gives. when: seconds from now, a time tuple (wall clock), or
+    # None: no next run. The schedule goes on from that start (an interval
+    # counts from it, a calendar gives the one after). False if times= is
+    # used up.
+    sch = _s()
+    t = _me("next_run")
+    name = t[NAME]
+    s = sch._active.get(name)
+    if s is None:
+        raise ValueError("next_run: %r has no schedule" % (name,))
+    x = sch._extras.get(name)
+    at = None
+    if isinstance(when, (tuple, list)):
+        import aiocron
+
+        at = aiocron.epoch(when)
+        ms = at * 1000 - sch._wall()
+        if ms < 0:
+            raise ValueError("next_run: %r is in the past" % (when,))
+    elif when is not None:
+        ms = sch._seconds("next_run", when)
+    if x and x[_X_LEFT] == 0:
+        return False
+    new = s[:]
+    sch._kill(s)  # the old record may stay in the heap, dead
+    sch._active[name] = new
+    if when is None:
+        new[_S_FLAG] = _S_OVER
+        return True
+    new[_S_DUE] = sch._now() + ms
+    if x:
+        # A wall-clock start: kept in wall seconds, so clock changes move it.
+        x[_X_AT] = at if at is not None else (sch._wall() + ms) // 1000
+    sch._base(new, x)
+    sch._push(new)
+    sch._loop_nap.wake()
+    return True
+
+
+async def shutdown(timeout=10):
+    # Stops schedule_loop and watcher_loop (nothing new starts), waits up to
+    # timeout seconds for the runs of scheduled tasks, then stops the rest.
+    # Returns {"finished": [...], "stopped": [...], "dropped": [...]}: names
+    # of runs that ended in time, that were stopped, and that were waiting
+    # to start and never did. Schedules stay: start schedule_loop again to
+    # go on.
+    global _closing
+    sch = _s()
+    ms = sch._seconds("timeout", timeout)
+    _closing = True
+    dropped = _queue[:]
+    _queue.clear()
+    _since.clear()
+    _retry.clear()
+    for nap in (sch._loop_nap, sch._watch and sch._watch.nap):
+        task = nap and nap.task
+        if task is not None:
+            if nap.ctl is not None and nap.ctl[TASK] is task:
+                aioctl.stop(nap.ctl[NAME])
+            else:
+                task.cancel()
+    try:
+        cur = asyncio.current_task()
+    except RuntimeError:
+        cur = None
+    runs = []
+    for t in aioctl.group().values():
+        name = t[NAME]
+        if t[STATE] == RUNNING and t[TASK] is not cur and (
+                t in _inflight or name in sch._active or name in sch._parked):
+            runs.append(t)
+    left = ms
+    while left > 0:
+        going = 0
+        for t in runs:
+            if t[STATE] == RUNNING:
+                going += 1
+        if not going:
+            break
+        await asyncio.sleep_ms(min(left, 10))
+        left -= 10
+    done, stopped = [], []
+    for t in runs:
+        if t[STATE] == RUNNING:
+            aioctl.stop(t[NAME], False)
+            stopped.append(t[NAME])
+        else:
+            done.append(t[NAME])
+    return {"finished": done, "stopped": stopped, "dropped": dropped}
+
+
+def _bar(done):
+    n = int(done * 10)
+    return "[%s%s] %d%%" % ("#" * n, "-" * (10 - n), int(done * 100))
+
+
+def show(t, indent):
+    # aioctl.status() lines: progress, retries, the wait for a free slot.
+    name = t[NAME]
+    p = _progress.get(name)
+    if p and p[0] is t[TASK] and t[STATE] == RUNNING:
+        print("%s┗━► progress: %s%s" % (indent, _bar(p[1]), " " + p[2] if p[2] else ""))
+    pol = _pol.get(name)
+    if pol and pol[_MAX]:
+        at = _retry.get(name)
+        if at is not None:
+            left = max(0, at - _s()._now())
+            print("%s┗━► retry %d of %d in %s" % (indent, pol[_TRY] + 1, pol[_MAX], aioctl.duration(left / 1000)))
+        elif pol[_TRY]:
+            print("%s┗━► attempt %d of %d" % (indent, pol[_TRY] + 1, pol[_MAX] + 1))
+    since = _since.get(name)
+    if since is not None:
+        waited = (_s()._now() - since) / 1000
+        print("%s┗━► waiting for a free slot for %s (%d of %d in line, max_concurrent %s)" % (
+            indent, aioctl.duration(waited), _queue.index(name) + 1, len(_queue), _limit))
+
+
+_s()._clocked.extend((_since, _retry))  # times on the scheduler's clock
+aioctl.jobs = sys.modules[__name__]
