@@ -136,7 +136,7 @@ async def _run(t):
         state = STOPPED
         if me in _late:
             state = ERROR
-            res = asyncio.TimeoutError("timeout: ran for more than %s" % duration(ms / 1000))
+            res = asyncio.TimeoutError("timeout: ran for more than %s s" % (ms / 1000))
     except Exception as e:
         state = ERROR
         res = e

@@ -120,8 +120,10 @@ def want(name, s=None, retry=False):
         return False
     p = _pol.get(name)
     if p and not retry:
-        p[_TRY] = 0  # a new run, not a retry of the last one
-        _retry.pop(name, None)
+        if _retry.pop(name, None) is None:
+            p[_TRY] = 0  # a new run, not a retry of the last one
+        else:
+            p[_TRY] += 1  # due with a retry still to come: it is the retry
     _since[name] = _s()._now()
     pr = p[_PRIO] if p else 0
     i = len(_queue)
