@@ -137,11 +137,11 @@ def drain(log, wait):
     # Called by schedule_loop on each pass: takes in triggers and due
     # retries, starts waiting runs while there is a free slot. Returns how
     # long the loop may sleep (at most wait ms).
-    global _out, _log, _waker
+    global _out, _log
     _log = log
-    if _waker is None:
-        _waker = asyncio.create_task(_wake())
     tasks = aioctl.group()
+    if _out != _in:
+        _arm()
     while _out != _in:
         name = _ring[_out]
         _ring[_out] = None
@@ -197,6 +197,14 @@ async def _wake():
         _s()._loop_nap.wake()
 
 
+def _arm():
+    # Starts _wake at the first trigger, not before: while it waits, the unix
+    # port polls every 1 ms (a ThreadSafeFlag is not a file descriptor).
+    global _waker
+    if _waker is None:
+        _waker = asyncio.create_task(_wake())
+
+
 def ended(t):
     # A run of t ended: a slot is free; a failed run may be retried.
     name = t[NAME]
@@ -220,8 +228,9 @@ def ended(t):
 
 def trigger(name):
     # Runs the task now (in its turn, as a due run). Safe in an interrupt
-    # handler: it allocates nothing (except for the error of an unknown
-    # name) and only sets a ThreadSafeFlag. False if too many triggers wait.
+    # handler: after the first call it allocates nothing (except for the
+    # error of an unknown name) and only sets a ThreadSafeFlag. False if too
+    # many triggers wait.
     global _in, _lost
     if not isinstance(name, str) or name not in aioctl.group():
         raise ValueError("trigger: no aioctl task %r" % (name,))
@@ -232,6 +241,11 @@ def trigger(name):
     _ring[_in] = name
     _in = nxt
     _flag.set()
+    if _waker is None:
+        try:
+            _arm()
+        except MemoryError:
+            pass  # a hard interrupt handler: schedule_loop's next pass does it
     return True
 
 

@@ -218,11 +218,11 @@ async def quick():
     return "in time"
 
 async def main():
+    aioctl.add(loop, name="schedule_loop")  # first: it sets T0 before the others start
     aioctl.add(hang, "sched", name="sched", timeout=0.03)
     aioschedule.schedule("sched", start_in=0.01, repeat=10, max_retries=1, retry_delay=0.01)
     aioctl.add(hang, "free", name="free", timeout=0.03)   # not scheduled: watcher_loop
     aioctl.add(quick, timeout=0.5)
-    aioctl.add(loop, name="schedule_loop")
     aioctl.add(aioschedule.watcher_loop, backoff=0.02, max_backoff=0.02)
     await asyncio.sleep_ms(100)
     print(starts("sched"), starts("free"), cleaned[:2])
@@ -388,18 +388,23 @@ import gc
 fired = [0]
 
 def irq(name):
-    # what a pin.irq handler does: no allocation allowed
+    # what a hard pin.irq handler does: no allocation allowed (after the
+    # first trigger, which may allocate)
     micropython.heap_lock()
     try:
         fired[0] += aioschedule.trigger(name)
     finally:
         micropython.heap_unlock()
 
+def soft_irq(name):
+    # what a micropython.schedule callback does: it may allocate
+    fired[0] += aioschedule.trigger(name)
+
 async def presser(name, n):
     trigger = aioschedule.trigger  # looked up once, outside the handler
     for i in range(n):
         await asyncio.sleep_ms(30)
-        micropython.schedule(irq, name)
+        micropython.schedule(irq if i else soft_irq, name)
         # busy Python code for the callback to run in the middle of
         x = 0
         for j in range(200):

@@ -32,7 +32,7 @@ MPY_CROSS = tool("mpy-cross")
 # "lateness20". ram_modules: RAM to import each module; cron_cpu: CPU to
 # compute the next due time of a cron spec; ram_cron: RAM per calendar
 # schedule.
-ROWS = ["lateness20", "lateness200", "drift", "burst", "idle_cpu", "ram_task", "ram_import",
+ROWS = ["lateness20", "lateness200", "drift", "burst", "limit", "idle_cpu", "ram_task", "ram_import",
         "ram_modules", "cron_cpu", "ram_cron", "ram_task_96k", "fit_96k"]
 
 
@@ -184,6 +184,18 @@ def row_burst(libdir, cycles=3):
             "all within 50 ms", ok(worst <= 50 and started == 500))
 
 
+def row_limit(libdir, n=500, limit=10, run_ms=20):
+    out, _ = run("limit.py", (n, limit, run_ms), libdir)
+    started, peak, last_end, prio_last, overtaken = map(int, lines(out, "L")[0])
+    return ("%d runs due at once under schedule_loop(max_concurrent=%d), each %d ms, one in ten "
+            "with priority=1" % (n, limit, run_ms),
+            "at most %d running at once; %d/%d ran; the last ended %d ms after due (%d ms if no slot "
+            "ever idled); every priority run started within %d ms, no plain run before them (%d)" % (
+                peak, started, n, last_end, n // limit * run_ms, prio_last, overtaken),
+            "≤ %d at once, all run, priority first" % limit,
+            ok(peak <= limit and started == n and overtaken == 0))
+
+
 def row_idle(libdir, seconds):
     # CPU time of the idle seconds alone, measured inside the process with
     # time.clock() (see tools/bench/idle.py), so neither start-up nor setting
@@ -251,7 +263,7 @@ def row_ram_import(mpydir):
 def row_ram_modules(mpydir):
     out, _ = run("ram.py", ("modules",), mpydir)
     sizes = list(map(int, lines(out, "MODULES")[0]))
-    names = ("aiolog", "aioctl", "aioschedule", "aiocron", "aiojob", "aiowatch")
+    names = ("aiolog", "aioctl", "aioschedule", "aiocron", "aiojob", "aiowatch", "aiodebug")
     return ("RAM to import each module (.mpy), in a board's order",
             "%s; %s in all" % (", ".join("%s %s" % (m, kb(n)) for m, n in zip(names, sizes)),
                                kb(sum(sizes))), "—", "")
@@ -357,6 +369,7 @@ def main():
             do("lateness200", lambda: row_lateness200(*lateness(200, span200, libdir), span200))
         for name, fn, *args in (
             ("burst", row_burst, libdir),
+            ("limit", row_limit, libdir),
             ("idle_cpu", row_idle, libdir, idle_s),
             ("ram_task", row_ram_task, libdir),
             ("ram_import", row_ram_import, mpydir),
