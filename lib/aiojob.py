@@ -198,8 +198,8 @@ async def _wake():
 
 
 def _arm():
-    # Starts _wake at the first trigger, not before: while it waits, the unix
-    # port polls every 1 ms (a ThreadSafeFlag is not a file descriptor).
+    # Starts _wake once triggers are used, not before: while it waits, the
+    # unix port polls every 1 ms (a ThreadSafeFlag is not a file descriptor).
     global _waker
     if _waker is None:
         _waker = asyncio.create_task(_wake())
@@ -226,11 +226,19 @@ def ended(t):
         _s()._loop_nap.wake()  # a slot may be free
 
 
-def trigger(name):
+def __getattr__(attr):
+    # aioschedule.trigger: getting the function (in normal code, before an
+    # interrupt handler uses it) starts the task that wakes the loop.
+    if attr != "trigger":
+        raise AttributeError(attr)
+    _arm()
+    return _trigger
+
+
+def _trigger(name):
     # Runs the task now (in its turn, as a due run). Safe in an interrupt
-    # handler: after the first call it allocates nothing (except for the
-    # error of an unknown name) and only sets a ThreadSafeFlag. False if too
-    # many triggers wait.
+    # handler: it allocates nothing (except for the error of an unknown
+    # name) and only sets a ThreadSafeFlag. False if too many triggers wait.
     global _in, _lost
     if not isinstance(name, str) or name not in aioctl.group():
         raise ValueError("trigger: no aioctl task %r" % (name,))
@@ -241,11 +249,6 @@ def trigger(name):
     _ring[_in] = name
     _in = nxt
     _flag.set()
-    if _waker is None:
-        try:
-            _arm()
-        except MemoryError:
-            pass  # a hard interrupt handler: schedule_loop's next pass does it
     return True
 
 

@@ -388,23 +388,18 @@ import gc
 fired = [0]
 
 def irq(name):
-    # what a hard pin.irq handler does: no allocation allowed (after the
-    # first trigger, which may allocate)
+    # what a hard pin.irq handler does: no allocation allowed
     micropython.heap_lock()
     try:
         fired[0] += aioschedule.trigger(name)
     finally:
         micropython.heap_unlock()
 
-def soft_irq(name):
-    # what a micropython.schedule callback does: it may allocate
-    fired[0] += aioschedule.trigger(name)
-
 async def presser(name, n):
     trigger = aioschedule.trigger  # looked up once, outside the handler
     for i in range(n):
         await asyncio.sleep_ms(30)
-        micropython.schedule(irq if i else soft_irq, name)
+        micropython.schedule(irq, name)
         # busy Python code for the callback to run in the middle of
         x = 0
         for j in range(200):
@@ -419,7 +414,7 @@ async def main():
     aioschedule.schedule("button", start_in=100)  # its own next run is far off
     aioctl.add(job, "free", name="free")           # not scheduled
     aioctl.add(loop, name="schedule_loop")
-    aioschedule.trigger  # aiojob is imported here, not in the handler
+    aioschedule.trigger  # imports aiojob and starts its wake-up task: not in the handler
     await asyncio.sleep_ms(5)
     aioctl.add(presser, "button", 3)
     await asyncio.sleep_ms(120)
