@@ -19,7 +19,7 @@ STOPPED = const(3)
 ERROR = const(4)
 
 # Keyword options of add() that control the task and are never passed to it.
-RESERVED = ("name", "_id", "on_stop", "on_error", "restart", "timeout")
+RESERVED = ("name", "_id", "on_stop", "on_error", "restart", "timeout", "heartbeat")
 
 _GREEN = "\033[92m"
 _YELLOW = "\033[33;1m"
@@ -34,7 +34,7 @@ NAME = const(1)
 FN = const(2)
 ARGS = const(3)
 KWARGS = const(4)
-OPTS = const(5)  # None, or (on_stop, on_error, restart, timeout ms) when any is set
+OPTS = const(5)  # None, or (on_stop, on_error, restart, timeout ms, heartbeat ms) when any is set
 TASK = const(6)  # asyncio Task of the run going on, else None
 STATE = const(7)
 SINCE = const(8)  # time.time() of the last start (or of add())
@@ -61,15 +61,14 @@ _debug = False
 sched = None
 # aiojob (job policies, progress) once it is imported: show(t, indent).
 jobs = None
-_LAZY = ("progress",)  # functions of aiojob, imported on first use
+_LAZY = {"progress": "aiojob", "heartbeat": "aiowatch"}  # imported on first use
 
 
 def __getattr__(attr):
-    if attr in _LAZY:
-        import aiojob
-
-        return getattr(aiojob, attr)
-    raise AttributeError(attr)
+    m = _LAZY.get(attr)
+    if m is None:
+        raise AttributeError(attr)
+    return getattr(__import__(m), attr)
 
 
 def _opt(t, i, default):
@@ -104,7 +103,14 @@ def _callback(cb, first, args, kwargs):
         return e
 
 
-_late = []  # runs cancelled by their timeout (at most a few at a time)
+_late = {}  # asyncio Task of a run -> the exception it fails with, once cancelled
+
+
+def _fail(run, exc):
+    # Cancels a run (an asyncio Task of aioctl) so that it ends as a failure
+    # with exc, not as a stop: a timeout, or a hung task (aiowatch).
+    _late[run] = exc
+    run.cancel()
 
 
 async def _overrun(run, ms):
@@ -112,8 +118,7 @@ async def _overrun(run, ms):
     # own task (not a wrapper, as asyncio.wait_for would make), so code in the
     # job still sees its aioctl task as the current one.
     await asyncio.sleep_ms(ms)
-    _late.append(run)
-    run.cancel()
+    _fail(run, asyncio.TimeoutError("timeout: ran for more than %s s" % (ms / 1000)))
 
 
 async def _run(t):
@@ -133,17 +138,15 @@ async def _run(t):
             res = await res
         state = DONE
     except asyncio.CancelledError:
-        state = STOPPED
-        if me in _late:
-            state = ERROR
-            res = asyncio.TimeoutError("timeout: ran for more than %s s" % (ms / 1000))
+        res = _late.get(me)
+        state = STOPPED if res is None else ERROR
     except Exception as e:
         state = ERROR
         res = e
     if guard:
         guard.cancel()
-        if me in _late:
-            _late.remove(me)
+    if _late:
+        _late.pop(me, None)
     if t[TASK] is not me:
         return  # stopped and started again meanwhile: this run is stale
     if state == STOPPED:
@@ -214,7 +217,17 @@ def hold(t):
     return True
 
 
-def add(coro, *args, name=None, _id=None, on_stop=None, on_error=None, restart=True, timeout=None, **kwargs):
+def _ms(what, v):
+    # timeout=, heartbeat=: seconds (more than 0) -> ms; None -> 0
+    if v is None:
+        return 0
+    if v is True or v is False or not isinstance(v, (int, float)) or not 0 < v < 1e6:
+        raise ValueError("add: %s %r must be seconds, more than 0" % (what, v))
+    return int(v * 1000) or 1
+
+
+def add(coro, *args, name=None, _id=None, on_stop=None, on_error=None, restart=True, timeout=None,
+        heartbeat=None, **kwargs):
     if not callable(coro):
         raise TypeError("add: %r is not a coroutine function or callable" % (coro,))
     if name is None:
@@ -231,12 +244,10 @@ def add(coro, *args, name=None, _id=None, on_stop=None, on_error=None, restart=T
             n += 1
         name = "%s@%d" % (name, n)
     opts = None
-    if timeout is not None:
-        if timeout is True or timeout is False or not isinstance(timeout, (int, float)) or not 0 < timeout < 1e6:
-            raise ValueError("add: timeout %r must be seconds, more than 0" % (timeout,))
-        timeout = int(timeout * 1000) or 1
-    if on_stop is not None or on_error is not None or restart is not True or timeout:
-        opts = (on_stop, on_error, restart, timeout)
+    timeout = _ms("timeout", timeout)
+    heartbeat = _ms("heartbeat", heartbeat)
+    if on_stop is not None or on_error is not None or restart is not True or timeout or heartbeat:
+        opts = (on_stop, on_error, restart, timeout, heartbeat)
     global _seq
     _seq += 1
     t = [_seq, name, coro, args, kwargs or _NOKW, opts, None, NEW, _now(), None, None, None]

@@ -477,7 +477,7 @@ def show(t, indent):
             line = "last @ %s --> %s" % (datestr(last, _offset), line)
         print("%s┗━► schedule: %s" % (indent, line))
     if _watch:
-        _watch.show(name, indent)
+        _watch.show(t, indent)
 
 
 def stop(name):

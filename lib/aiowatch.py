@@ -1,39 +1,100 @@
-# aiowatch: aioschedule.watcher_loop, which restarts tasks that failed.
+# aiowatch: aioschedule.watcher_loop, which restarts tasks that failed,
+# cancels tasks that hang (no heartbeat) and feeds a hardware watchdog while
+# the critical tasks are healthy; and aioctl.heartbeat().
 #
-# Imported on first use of aioschedule.watcher_loop: an application without a
-# watcher does not load it.
+# Imported on first use of aioschedule.watcher_loop or aioctl.heartbeat: an
+# application without them does not load it.
 
 import sys
+import time
+import asyncio
+from micropython import const
 import aioctl
 import aioschedule as _s
-from aioctl import NAME, OPTS, STATE, EXC, RUNNING, ERROR
+from aioctl import NAME, OPTS, TASK, STATE, EXC, RUNNING, ERROR, STOPPED
+from aiolog import match
+
+_BEAT = const(4)  # heartbeat limit (ms) in a task's aioctl OPTS
 
 _restarts = {}  # name -> restarts by watcher_loop
 _waiting = {}  # name -> _s._now() when watcher_loop restarts it
 _streak = {}  # name -> failures in a row
 _began = {}  # name -> _s._now() when watcher_loop last restarted it
+_hung = {}  # name -> runs cancelled for want of a heartbeat
+_beats = {}  # asyncio Task of a run -> ticks_ms of its last heartbeat
 nap = _s._Nap()  # aioschedule.ended() wakes it when a run fails
 
 
-async def watcher_loop(alog=None, sleep=30, backoff=1, max_backoff=60):
+def heartbeat():
+    # From inside a task added with heartbeat=seconds: "still working".
+    # Cheap enough to call in a busy loop (one dict store, no allocation
+    # after the first call of a run).
+    try:
+        run = asyncio.current_task()
+    except RuntimeError:
+        raise RuntimeError("heartbeat: call it from inside an aioctl task")
+    _beats[run] = time.ticks_ms()
+
+
+def _beat_age(t, tick):
+    # ms since the heartbeat of t's run (since watcher_loop first saw the
+    # run, before its first beat)
+    run = t[TASK]
+    b = _beats.get(run)
+    if b is None:
+        _beats[run] = b = tick
+    return time.ticks_diff(tick, b)
+
+
+async def watcher_loop(alog=None, sleep=30, backoff=1, max_backoff=60, wdt=None, critical=(), feed=1):
     # Restarts tasks that ended with an error (unless added with
     # restart=False, or scheduled: those run again when next due). A task
     # that keeps failing waits backoff, 2*backoff, 4*backoff... (at most
-    # max_backoff) seconds before each restart.
+    # max_backoff) seconds before each restart. A running task added with
+    # heartbeat=s whose last aioctl.heartbeat() is older than s is cancelled
+    # as failed (and so restarted). wdt: an object with feed() (machine.WDT),
+    # fed every feed seconds while every task named in critical (names or
+    # "*" patterns) is healthy: running, or waiting for its schedule, with
+    # its heartbeat on time.
     base = _s._seconds("backoff", backoff) or 1
     cap = _s._seconds("max_backoff", max_backoff)
     poll = _s._seconds("sleep", sleep) or 1
+    every = _s._seconds("feed", feed) or 1
+    if wdt is not None and not callable(getattr(wdt, "feed", None)):
+        raise TypeError("watcher_loop: wdt %r has no feed()" % (wdt,))
+    if isinstance(critical, str) or not isinstance(critical, (tuple, list)):
+        raise TypeError("watcher_loop: critical %r must be a tuple or list of task names" % (critical,))
     waiting = _waiting
     streak = _streak
     ctl = nap.claim("watcher_loop")
     try:
         while True:
             now = _s._now()
+            tick = time.ticks_ms()
             wait = poll
+            healthy = True
             for t in list(aioctl.group().values()):
                 n = t[NAME]
                 st = t[STATE]
-                no = t[OPTS] is not None and not t[OPTS][2]  # added with restart=False
+                opts = t[OPTS]
+                sick = st == ERROR or st == STOPPED
+                if st == RUNNING and opts and opts[_BEAT]:
+                    left = opts[_BEAT] - _beat_age(t, tick)
+                    if left < 0:
+                        sick = True
+                        _hung[n] = _hung.get(n, 0) + 1
+                        msg = "hung: no heartbeat for %s s (limit %s s)" % (
+                            (opts[_BEAT] - left) / 1000, opts[_BEAT] / 1000)
+                        if alog:
+                            alog.error("[%s] %s; watcher_loop cancels it" % (n, msg))
+                        aioctl._fail(t[TASK], RuntimeError(msg))  # ends as failed: restarted below
+                    elif left < wait:
+                        wait = left + 1
+                if sick and critical and healthy:
+                    for p in critical:
+                        if match(p, n):
+                            healthy = False
+                no = opts is not None and not opts[2]  # added with restart=False
                 if st != ERROR or no or n in _s._active or n in _s._parked:
                     if st != ERROR and st != RUNNING:
                         streak.pop(n, None)  # ended well, or was stopped: start afresh
@@ -61,18 +122,51 @@ async def watcher_loop(alog=None, sleep=30, backoff=1, max_backoff=60):
                         alog.info("[%s] restarted by watcher_loop (%d)" % (n, _restarts[n]))
                 elif left < wait:
                     wait = left
+            if critical and healthy:
+                healthy = _all_there(critical)
+            if wdt is not None:
+                if healthy:
+                    wdt.feed()
+                wait = min(wait, every)
+            if _beats:
+                for run in list(_beats):
+                    if run.done():
+                        del _beats[run]
             await nap.sleep(wait, ctl)
     finally:
         nap.task = None
 
 
+def _all_there(critical):
+    # A critical task that does not exist (deleted, never added) is not healthy.
+    for p in critical:
+        found = False
+        for n in aioctl.group():
+            if match(p, n):
+                found = True
+                break
+        if not found:
+            return False
+    return True
+
+
 # Hooks that aioschedule calls
 
 
-def show(name, indent):
+def show(t, indent):
+    name = t[NAME]
     n = _restarts.get(name)
     if n:
         print("%s┗━► restarts: %d" % (indent, n))
+    opts = t[OPTS]
+    if opts and opts[_BEAT]:
+        line = "limit %s s" % (opts[_BEAT] / 1000)
+        b = _beats.get(t[TASK]) if t[STATE] == RUNNING else None
+        if b is not None:
+            line = "%s ago, %s" % (aioctl.duration(time.ticks_diff(time.ticks_ms(), b) / 1000), line)
+        if _hung.get(name):
+            line += "; hung %d times" % _hung[name]
+        print("%s┗━► heartbeat: %s" % (indent, line))
 
 
 def forget(name):
@@ -80,6 +174,7 @@ def forget(name):
     _waiting.pop(name, None)
     _streak.pop(name, None)
     _began.pop(name, None)
+    _hung.pop(name, None)
 
 
 _s._clocked.extend((_waiting, _began))
