@@ -9,7 +9,7 @@ import sys
 import time
 import asyncio
 from micropython import const
-from aiolog import datestr, match
+from aiolog import match
 
 # Task states
 NEW = const(0)  # added, not started yet (waiting for its schedule)
@@ -20,12 +20,6 @@ ERROR = const(4)
 
 # Keyword options of add() that control the task and are never passed to it.
 RESERVED = ("name", "_id", "on_stop", "on_error", "restart", "timeout", "heartbeat")
-
-_GREEN = "\033[92m"
-_YELLOW = "\033[33;1m"
-_RED = "\033[31;1m"
-_CYAN = "\033[36m"
-_END = "\033[0m"
 
 # A task record is a list indexed by these (12 fields: 128 B, against 224 B
 # for an object, on 64-bit unix). group() gives the records.
@@ -55,11 +49,12 @@ _debug = False
 
 # Set by aioschedule when it is imported; aioctl itself never imports it.
 # It provides: group() (the names that have a schedule: add() does not start
-# those), show(t, indent) (its status lines), stop(name) (set the schedule
-# aside; False if there was none), start(name) (put it back; False if there
-# was none), forget(name) and ended(t) (a run has ended).
+# those), stop(name) (set the schedule aside; False if there was none),
+# start(name) (put it back; False if there was none), forget(name) and
+# ended(t) (a run has ended); aiostatus reads its schedules.
 sched = None
-# aiojob (job policies, progress) once it is imported: show(t, indent).
+# aiojob (job policies, progress) once it is imported; aiostatus calls its
+# show(t, indent).
 jobs = None
 _LAZY = {"progress": "aiojob", "heartbeat": "aiowatch"}  # imported on first use
 
@@ -432,57 +427,10 @@ def duration(s):
     return hms
 
 
-def _status(t, log, debug, indent="    "):
-    name = t[NAME]
-    st = t[STATE]
-    res = t[RESULT]
-    scheduled = sched and name in sched.group()
-    off = sched and sched._offset  # dates in the schedules' local time
-    if st == RUNNING:
-        since = t[SINCE]
-        print("%s●%s %s: status: %srunning%s since %s; %s ago" % (
-            _GREEN, _END, name, _GREEN, _END, datestr(since, off), duration(_now() - since)))
-    else:
-        if st == ERROR:
-            dot, word = _RED, _RED + "ERROR" + _END
-            if isinstance(res, Exception):
-                res = "%s%s%s: %s" % (_RED, type(res).__name__, _END, res)
-            else:
-                res = repr(res)
-        elif st == STOPPED:
-            dot, word, res = _YELLOW, _YELLOW + "stopped" + _END, repr(res)
-        elif st == DONE:
-            dot, word, res = "", "done", repr(res)
-        else:
-            dot, word, res = "", "idle", ""
-        if scheduled:
-            if st == NEW:
-                word = _CYAN + "scheduled" + _END
-            else:
-                word = "scheduled - " + word
-            if st != ERROR:
-                dot = _CYAN
-        when = t[DONE_AT]
-        if when is None:
-            when = datestr(t[SINCE], off)
-        else:
-            when = "%s; %s ago" % (datestr(when, off), duration(_now() - when))
-        print("%s●%s %s: status: %s @ %s --> result: %s" % (dot, _END if dot else "", name, word, when, res))
-    if sched:
-        sched.show(t, indent)
-    if jobs:
-        jobs.show(t, indent)
-    if debug:
-        import aiodebug
-
-        aiodebug.show(t, indent)
-    if log and _log:
-        _log.cat("[%s]" % name)
-    print("<" + "-" * 80 + ">")
-
-
 def status(name=None, log=True, debug=False):
-    _find(name, _status, log, debug or _debug)
+    import aiostatus
+
+    _find(name, aiostatus.show, log, debug or _debug)
 
 
 def debug():

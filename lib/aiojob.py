@@ -4,7 +4,7 @@
 # Imported on first use only: by a schedule with priority, max_retries or
 # retry_delay, by schedule_loop(max_concurrent=N), or by the first use of
 # aioschedule.trigger/shutdown/next_run or aioctl.progress. A board that uses
-# none of them never loads it.
+# none of them never loads it. It imports aioschedule (progress too needs it).
 #
 # Once it is loaded, runs the scheduler starts go through one queue: due
 # runs, retries and triggers wait there in priority order, then due order,
@@ -14,6 +14,7 @@ import sys
 import asyncio
 from micropython import const
 import aioctl
+import aioschedule as _s
 from aioctl import NAME, TASK, STATE, RUNNING, ERROR
 
 # A policy (schedule() options) is a list: _pol[name]
@@ -45,14 +46,10 @@ _closing = False  # shutdown() was called: start nothing
 _log = None  # schedule_loop's alog
 _ring = [None] * _RING
 _in = 0  # the next slot trigger() fills
-_out = 0  # the next slot drain() reads
+_out = 0  # the next slot tick() reads
 _lost = 0  # triggers dropped because the ring was full
 _flag = asyncio.ThreadSafeFlag()
 _waker = None  # the task that wakes schedule_loop when _flag is set
-
-
-def _s():
-    return sys.modules["aioschedule"]
 
 
 def options(name, opts):
@@ -62,9 +59,8 @@ def options(name, opts):
     c = opts.pop("conflict", "replace")
     if c != "replace" and c != "ignore" and c != "raise":
         raise ValueError("schedule: conflict %r must be 'replace', 'ignore' or 'raise'" % (c,))
-    sch = _s()
-    old = sch._active.get(name)
-    if c != "replace" and (old and old[_S_FLAG] != _S_OVER or name in sch._parked):
+    old = _s._active.get(name)
+    if c != "replace" and (old and old[_S_FLAG] != _S_OVER or name in _s._parked):
         if c == "raise":
             raise ValueError("schedule: %r is scheduled already (conflict='raise')" % (name,))
         return False
@@ -74,7 +70,7 @@ def options(name, opts):
     n = opts.pop("max_retries", 0)
     if type(n) is not int or n < 0:
         raise ValueError("schedule: max_retries %r must be a whole number, 0 or more" % (n,))
-    ms = sch._seconds("retry_delay", opts.pop("retry_delay", 1))
+    ms = _s._seconds("retry_delay", opts.pop("retry_delay", 1))
     if pr or n:
         return [pr, n, ms or 1, 0]
 
@@ -124,7 +120,7 @@ def want(name, s=None, retry=False):
             p[_TRY] = 0  # a new run, not a retry of the last one
         else:
             p[_TRY] += 1  # due with a retry still to come: it is the retry
-    _since[name] = _s()._now()
+    _since[name] = _s._now()
     pr = p[_PRIO] if p else 0
     i = len(_queue)
     while i and _prio(_queue[i - 1]) < pr:
@@ -133,7 +129,7 @@ def want(name, s=None, retry=False):
     return True
 
 
-def drain(log, wait):
+def tick(log, wait):
     # Called by schedule_loop on each pass: takes in triggers and due
     # retries, starts waiting runs while there is a free slot. Returns how
     # long the loop may sleep (at most wait ms).
@@ -151,12 +147,12 @@ def drain(log, wait):
             if log:
                 log.warning("[%s] triggered but not an aioctl task now", name)
         elif t[STATE] == RUNNING:
-            s = _s()._active.get(name)
+            s = _s._active.get(name)
             if s:
                 s[_S_SKIPPED] += 1
         else:
-            want(name, _s()._active.get(name))
-    now = _s()._now()
+            want(name, _s._active.get(name))
+    now = _s._now()
     for name, at in list(_retry.items()) if _retry else ():
         if at <= now:
             del _retry[name]
@@ -181,7 +177,7 @@ def drain(log, wait):
         t = tasks.get(name)
         if t is None or t[STATE] == RUNNING:
             continue
-        s = _s()._active.get(name)
+        s = _s._active.get(name)
         if s:
             s[_S_RUNS] += 1
         aioctl.launch(t)
@@ -194,7 +190,7 @@ async def _wake():
     # asyncio's queues: it sets a ThreadSafeFlag, and this task wakes the loop.
     while True:
         await _flag.wait()
-        _s()._loop_nap.wake()
+        _s._loop_nap.wake()
 
 
 def _arm():
@@ -210,10 +206,9 @@ def ended(t):
     name = t[NAME]
     p = _pol.get(name)
     if t[STATE] == ERROR and p and p[_TRY] < p[_MAX] and not _closing:
-        sch = _s()
-        now = sch._now()
+        now = _s._now()
         at = now + min(p[_DELAY] << min(p[_TRY], 20), 1 << 28)
-        s = sch._active.get(name)
+        s = _s._active.get(name)
         if s and s[_S_FLAG] == _S_LIVE:
             at = min(at, s[_S_DUE] - 1)  # before the next regular run
         at = max(at, now)
@@ -221,9 +216,9 @@ def ended(t):
         if _log:
             _log.warning("[%s] failed; retry %d of %d in %s" % (
                 name, p[_TRY] + 1, p[_MAX], aioctl.duration((at - now) / 1000)))
-        sch._loop_nap.wake()
+        _s._loop_nap.wake()
     elif _queue:
-        _s()._loop_nap.wake()  # a slot may be free
+        _s._loop_nap.wake()  # a slot may be free
 
 
 def __getattr__(attr):
@@ -282,38 +277,37 @@ def next_run(when):
     # None: no next run. The schedule goes on from that start (an interval
     # counts from it, a calendar gives the one after). False if times= is
     # used up.
-    sch = _s()
     t = _me("next_run")
     name = t[NAME]
-    s = sch._active.get(name)
+    s = _s._active.get(name)
     if s is None:
         raise ValueError("next_run: %r has no schedule" % (name,))
-    x = sch._extras.get(name)
+    x = _s._extras.get(name)
     at = None
     if isinstance(when, (tuple, list)):
         import aiocron
 
         at = aiocron.epoch(when)
-        ms = at * 1000 - sch._wall()
+        ms = at * 1000 - _s._wall()
         if ms < 0:
             raise ValueError("next_run: %r is in the past" % (when,))
     elif when is not None:
-        ms = sch._seconds("next_run", when)
+        ms = _s._seconds("next_run", when)
     if x and x[_X_LEFT] == 0:
         return False
     new = s[:]
-    sch._kill(s)  # the old record may stay in the heap, dead
-    sch._active[name] = new
+    _s._kill(s)  # the old record may stay in the heap, dead
+    _s._active[name] = new
     if when is None:
         new[_S_FLAG] = _S_OVER
         return True
-    new[_S_DUE] = sch._now() + ms
+    new[_S_DUE] = _s._now() + ms
     if x:
         # A wall-clock start: kept in wall seconds, so clock changes move it.
-        x[_X_AT] = at if at is not None else (sch._wall() + ms) // 1000
-    sch._base(new, x)
-    sch._push(new)
-    sch._loop_nap.wake()
+        x[_X_AT] = at if at is not None else (_s._wall() + ms) // 1000
+    _s._base(new, x)
+    _s._push(new)
+    _s._loop_nap.wake()
     return True
 
 
@@ -325,14 +319,13 @@ async def shutdown(timeout=10):
     # to start and never did. Schedules stay: start schedule_loop again to
     # go on.
     global _closing
-    sch = _s()
-    ms = sch._seconds("timeout", timeout)
+    ms = _s._seconds("timeout", timeout)
     _closing = True
     dropped = _queue[:]
     _queue.clear()
     _since.clear()
     _retry.clear()
-    for nap in (sch._loop_nap, sch._watch and sch._watch.nap):
+    for nap in (_s._loop_nap, _s._watch and _s._watch.nap):
         task = nap and nap.task
         if task is not None:
             if nap.ctl is not None and nap.ctl[TASK] is task:
@@ -347,7 +340,7 @@ async def shutdown(timeout=10):
     for t in aioctl.group().values():
         name = t[NAME]
         if t[STATE] == RUNNING and t[TASK] is not cur and (
-                t in _inflight or name in sch._active or name in sch._parked):
+                t in _inflight or name in _s._active or name in _s._parked):
             runs.append(t)
     left = ms
     while left > 0:
@@ -384,16 +377,17 @@ def show(t, indent):
     if pol and pol[_MAX]:
         at = _retry.get(name)
         if at is not None:
-            left = max(0, at - _s()._now())
+            left = max(0, at - _s._now())
             print("%s┗━► retry %d of %d in %s" % (indent, pol[_TRY] + 1, pol[_MAX], aioctl.duration(left / 1000)))
         elif pol[_TRY]:
             print("%s┗━► attempt %d of %d" % (indent, pol[_TRY] + 1, pol[_MAX] + 1))
     since = _since.get(name)
     if since is not None:
-        waited = (_s()._now() - since) / 1000
+        waited = (_s._now() - since) / 1000
         print("%s┗━► waiting for a free slot for %s (%d of %d in line, max_concurrent %s)" % (
             indent, aioctl.duration(waited), _queue.index(name) + 1, len(_queue), _limit))
 
 
-_s()._clocked.extend((_since, _retry))  # times on the scheduler's clock
+_s._clocked.extend((_since, _retry))  # times on the scheduler's clock
+_s._addons.insert(0, sys.modules[__name__])  # before aiostore: it saves what this started
 aioctl.jobs = sys.modules[__name__]

@@ -12,7 +12,7 @@ import asyncio
 from micropython import const
 import aioctl
 from aioctl import NAME, STATE, SINCE, RUNNING, ERROR
-from aiolog import datestr, match
+from aiolog import match
 
 # A schedule is a list (less RAM than an object, as in aioctl). Lists compare item
 # by item: due time first, then a unique number, so the heap never looks
@@ -48,8 +48,9 @@ _X_LEFT = const(2)  # starts left (times=), or None
 _X_GRACE = const(3)  # ms a start may be late before it is dropped; None: any
 _X_BASE = const(5)  # due time without the jitter
 _JOB_OPTS = ("priority", "max_retries", "retry_delay", "conflict")  # aiojob's options
-# Functions of aiojob and aiowatch, imported on first use
-_LAZY = {"trigger": "aiojob", "shutdown": "aiojob", "next_run": "aiojob", "watcher_loop": "aiowatch"}
+# Functions of aiojob, aiowatch and aiostore, imported on first use
+_LAZY = {"trigger": "aiojob", "shutdown": "aiojob", "next_run": "aiojob", "watcher_loop": "aiowatch",
+         "persist": "aiostore", "save": "aiostore", "idle_seconds": "aiostore"}
 _LATE = const(1000)  # ms late before a start counts as missed
 _CHECK = const(60000)  # ms between clock checks while wall-clock schedules exist
 
@@ -125,6 +126,8 @@ _parked = {}  # name -> schedule set aside by aioctl.stop(), for aioctl.start()
 _extras = {}  # name -> options (see _X_*)
 _clocked = []  # dicts of times on this clock (aiojob's, aiowatch's), for _rebase
 _watch = None  # aiowatch once watcher_loop is used
+_addons = []  # aiojob, aiostore once used: schedule_loop calls their tick() each pass
+_fired = 0  # due starts handled (aiostore saves when this or _changes moves)
 _t0 = None  # _now() when schedule_loop first started
 _seq = 0
 _dead = 0  # dead schedules in _heap
@@ -355,6 +358,8 @@ def group():
 
 def _fire(s, now, log):
     # Starts the run that is due; False if the schedule has no next run.
+    global _fired
+    _fired += 1
     name = s[_NAME]
     x = _extras.get(name)
     if x and x[_X_SPEC] and x[_X_AT] is None:
@@ -441,8 +446,8 @@ async def schedule_loop(alog=None, max_concurrent=None):
                     if _fire(s, now, alog):
                         _push(s)
             wait = _CHECK if walls else _NAP_MAX
-            if aioctl.jobs:
-                wait = aioctl.jobs.drain(alog, wait)  # queued runs, retries, triggers
+            for m in _addons:
+                wait = m.tick(alog, wait)  # aiojob: queued runs...; aiostore: saves
             if _heap:
                 wait = max(0, min(wait, _heap[0][_DUE] - _now()))
                 if wait > 20:
@@ -457,27 +462,6 @@ async def schedule_loop(alog=None, max_concurrent=None):
 # Hooks that aioctl calls (see aioctl.sched).
 
 
-
-
-def show(t, indent):
-    name = t[NAME]
-    s = _active.get(name)
-    if s is not None:
-        flag = s[_FLAG]
-        last = t[SINCE] if s[_RUNS] else None
-        if flag == _OVER:
-            line = "no next run"
-        elif flag == _PENDING:
-            line = "starts %s after schedule_loop starts" % aioctl.duration(s[_DUE] / 1000)
-        else:
-            ms = max(0, s[_DUE] - _now())
-            line = "in %s @ %s" % (aioctl.duration(ms / 1000), datestr((_wall() + ms) // 1000, _offset))
-            line = ("next " if last is not None else "starts ") + line
-        if last is not None:
-            line = "last @ %s --> %s" % (datestr(last, _offset), line)
-        print("%s┗━► schedule: %s" % (indent, line))
-    if _watch:
-        _watch.show(t, indent)
 
 
 def stop(name):
