@@ -59,8 +59,7 @@ def options(name, opts):
     c = opts.pop("conflict", "replace")
     if c != "replace" and c != "ignore" and c != "raise":
         raise ValueError("schedule: conflict %r must be 'replace', 'ignore' or 'raise'" % (c,))
-    old = _s._active.get(name)
-    if c != "replace" and (old and old[_S_FLAG] != _S_OVER or name in _s._parked):
+    if c != "replace" and (name in _s._active or name in _s._parked):
         if c == "raise":
             raise ValueError("schedule: %r is scheduled already (conflict='raise')" % (name,))
         return False

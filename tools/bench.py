@@ -263,7 +263,7 @@ def row_ram_import(mpydir):
 def row_ram_modules(mpydir):
     out, _ = run("ram.py", ("modules",), mpydir)
     sizes = list(map(int, lines(out, "MODULES")[0]))
-    names = ("aiolog", "aioctl", "aioschedule", "aiocron", "aiojob", "aiowatch", "aiostatus")
+    names = ("aiolog", "aioctl", "aioschedule", "aiocron", "aiojob", "aiowatch", "aiostatus", "aiostore")
     return ("RAM to import each module (.mpy), in a board's order",
             "%s; %s in all" % (", ".join("%s %s" % (m, kb(n)) for m, n in zip(names, sizes)),
                                kb(sum(sizes))), "—", "")

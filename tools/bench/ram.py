@@ -1,6 +1,6 @@
 # RAM figures, from gc.mem_alloc() after gc.collect().
 #   micropython ram.py import   RAM to import aioctl, aioschedule, aiolog
-#   micropython ram.py modules  RAM to import aiolog, aioctl, aioschedule, aiocron, aiojob, aiowatch, aiostatus, each
+#   micropython ram.py modules  RAM to import aiolog, aioctl, aioschedule, aiocron, aiojob, aiowatch, aiostatus, aiostore, each
 #   micropython ram.py per N    RAM per scheduled task, N tasks
 #   micropython ram.py per N cron   the same with a calendar: cron="0 6 * * *"
 #   micropython ram.py fill     scheduled tasks added until MemoryError
@@ -37,12 +37,12 @@ if MODE == "modules":
 
     a = used()
     r = []
-    for m in ("aiolog", "aioctl", "aioschedule", "aiocron", "aiojob", "aiowatch", "aiostatus"):
+    for m in ("aiolog", "aioctl", "aioschedule", "aiocron", "aiojob", "aiowatch", "aiostatus", "aiostore"):
         __import__(m)
         b = used()
         r.append(b - a)
         a = b
-    print("MODULES %d %d %d %d %d %d %d" % tuple(r))
+    print("MODULES %d %d %d %d %d %d %d %d" % tuple(r))
     sys.exit(0)
 
 import asyncio
