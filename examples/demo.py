@@ -1,12 +1,14 @@
 # The seed document's example, on a bare unix port: scheduled tasks, a
 # watcher that restarts a failing task, a task stopped and started again,
-# and the aioctl.status() tree printed as it all happens. Ends by itself
-# after about 13 s. Uses aiorepl and micropython-lib logging when they are
+# a job that shows its progress and is retried, a run started by an
+# interrupt, and the aioctl.status() tree printed as it all happens. Ends by
+# itself after about 13 s. Uses aiorepl and micropython-lib logging when they are
 # installed; examples/minilog.py otherwise.
 
 import asyncio
 import sys
 import time
+import micropython
 import aioctl
 import aioschedule
 from aiolog import streamlog
@@ -48,6 +50,30 @@ async def flaky(alog=log):
     raise OSError(110)
 
 
+tries = [0]
+
+
+async def upload(alog=log):
+    # Shows its progress; the first try fails half-way and is retried.
+    tries[0] += 1
+    for i in range(1, 11):
+        aioctl.progress(i / 10, "uploading")
+        await asyncio.sleep_ms(100)
+        if tries[0] == 1 and i == 5:
+            raise OSError(104)
+    alog.info("[upload] done after %d tries" % tries[0])
+    return "uploaded"
+
+
+async def door(alog=log):
+    alog.info("[door] opened: started by an interrupt")
+
+
+def irq(_):
+    # what a pin interrupt handler does (pin.irq): it only flags the run
+    aioschedule.trigger("door")
+
+
 async def blink(alog=log):
     n = 0
     while True:
@@ -63,8 +89,11 @@ async def conductor():
 
     await asyncio.sleep_ms(500)
     show("t=0.5 s: test and test_from wait for their schedules")
-    await asyncio.sleep(3)
-    show("t=3.5 s: both have run; flaky was restarted by watcher_loop")
+    await asyncio.sleep(2)
+    show("t=2.5 s: upload shows its progress", name="upload", log=False)
+    await asyncio.sleep(1)
+    show("t=3.5 s: both have run; flaky was restarted by watcher_loop; upload was retried")
+    micropython.schedule(irq, None)  # a button press
     aioctl.stop("blink")
     await asyncio.sleep(3)
     show("t=6.5 s: blink stopped", name="blink")
@@ -82,6 +111,11 @@ async def main():
     aioctl.add(test, "from", b=20, name="test_from", _id="test_from", logid="test_from")
     aioschedule.schedule("test_from", start_in=time.localtime(time.time() + 3), repeat=3)
     aioctl.add(flaky)
+    aioctl.add(upload)
+    aioschedule.schedule("upload", start_in=1.5, max_retries=2, retry_delay=0.2)
+    aioctl.add(door)
+    aioschedule.schedule("door", start_in=3600)  # its own time is far off
+    aioschedule.trigger  # gets the function in normal code, before any interrupt
     aioctl.add(blink)
     try:
         import aiorepl

@@ -26,5 +26,10 @@ def test_demo_on_a_96k_heap_from_mpy(mpy_dir, tmp_path):
         r"● blink: status: stopped @ ",
         r"● test_from: status: .*\n(.*\n)*    ┗━► schedule: every 3 s, runs: \d, skipped: 0",
         r"    ┗━► traceback:\n          flaky: Traceback",
+        r"● upload: status: running .*\n    ┗━► schedule: .*\n    ┗━► progress: \[#+-*\] \d+% uploading",
+        r"\[upload\] failed; retry 1 of 2 in 0\.2 s",
+        r"\[upload\] done after 2 tries",
+        r"● upload: status: scheduled - done @ .* --> result: 'uploaded'\n.*\n    ┗━► attempt 2 of 3",
+        r"\[door\] opened: started by an interrupt",
     ):
         assert re.search(pattern, out), pattern
