@@ -179,6 +179,7 @@ def tick(log, wait):
         s = _s._active.get(name)
         if s:
             s[_S_RUNS] += 1
+            _s._fired += 1  # a change aiostore saves
         aioctl.launch(t)
         _inflight.append(t)
     return wait
