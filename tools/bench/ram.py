@@ -1,6 +1,7 @@
 # RAM figures, from gc.mem_alloc() after gc.collect().
 #   micropython ram.py import   RAM to import aioctl, aioschedule, aiolog
-#   micropython ram.py modules  RAM to import aiolog, aioctl, aioschedule, aiocron, aiojob, aiowatch, aiostatus, aiostore, each
+#   micropython ram.py modules [M]  RAM to import aiolog, aioctl, aioschedule, each;
+#                               with M: RAM to import M (a lazy module) after them
 #   micropython ram.py per N    RAM per scheduled task, N tasks
 #   micropython ram.py per N cron   the same with a calendar: cron="0 6 * * *"
 #   micropython ram.py fill     scheduled tasks added until MemoryError
@@ -30,19 +31,24 @@ if MODE == "import":
     sys.exit(0)
 
 if MODE == "modules":
-    # One module at a time, in the order a board imports them, so that each
-    # figure is that module's own (aiocron comes with the first calendar,
-    # aiojob with the first job policy).
+    # The three core modules one at a time, in the order a board imports
+    # them; then, with argv[2], that lazily imported module on top of them,
+    # alone in its process. Alone, because MicroPython interns names in a
+    # table that grows by chunks: in one process the module that happens to
+    # need a new chunk would be charged for all of it (about 3 KB here).
     import io, time, heapq, asyncio, micropython
 
     a = used()
     r = []
-    for m in ("aiolog", "aioctl", "aioschedule", "aiocron", "aiojob", "aiowatch", "aiostatus", "aiostore"):
+    for m in ("aiolog", "aioctl", "aioschedule"):
         __import__(m)
         b = used()
         r.append(b - a)
         a = b
-    print("MODULES %d %d %d %d %d %d %d %d" % tuple(r))
+    if len(sys.argv) > 2:
+        __import__(sys.argv[2])
+        r = [used() - a]
+    print("MODULES " + " ".join(str(n) for n in r))
     sys.exit(0)
 
 import asyncio
