@@ -4,12 +4,9 @@
 # the wall clock is moved on between processes through aioschedule.clock().
 
 import os
-import random
-import signal
 import subprocess
-import time
 
-from conftest import HERE, EXAMPLES, MICROPYTHON
+from conftest import HERE, EXAMPLES, MICROPYTHON, ROOT
 from test_aioschedule import plain
 
 HOUR = 3600
@@ -338,43 +335,15 @@ except RuntimeError as e:
     ]
 
 
-KILLER = """
-import sys, asyncio, time, aioctl, aioschedule
-async def job(i):
-    pass
-async def main():
-    print(aioschedule.persist("k.json", every=0))
-    for i in range(20):
-        aioctl.add(job, i, name="j%d" % i, )
-        aioschedule.schedule("j%d" % i, start_in=0.001 * i, repeat=0.003, conflict="ignore")
-    aioctl.add(aioschedule.schedule_loop)
-    print("go")
-    await asyncio.sleep_ms(10000)
-asyncio.run(main())
-"""
+def test_killed_while_saving_the_file_always_loads(mp, capsys):
+    # tools/killsave.py, short: a process saving all the time is killed at
+    # random moments; each restart must load every schedule. KILLS=300 for
+    # the README's run.
+    import sys
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import killsave
 
-
-def test_killed_while_saving_the_file_always_loads(mp, request):
-    # The process saves on every change (every=0, a write each few ms) and is
-    # killed at a random moment, many times: each restart must load the
-    # schedules (the last complete write), never a broken file.
-    script = os.path.join(mp.tmp, "killer.py")
-    with open(script, "w") as f:
-        f.write(KILLER)
-    env = dict(os.environ, TZ="UTC", MICROPYPATH=":".join([mp.libdir, HERE, EXAMPLES, ".frozen"]))
-    rnd = random.Random(7)
-    kills = int(os.environ.get("KILLS", "25"))
-    restored = []
-    for i in range(kills):
-        p = subprocess.Popen([MICROPYTHON, script], cwd=mp.tmp, env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
-        first = p.stdout.readline()  # the restore of the previous run
-        p.stdout.readline()  # "go"
-        time.sleep(rnd.uniform(0.005, 0.06))
-        p.send_signal(signal.SIGKILL)
-        p.communicate()
-        assert "broken" not in first, first
-        if i:
-            assert "'restored': ['j" in first, first
-            restored.append(first.count("'j"))
-    assert restored and min(restored) == 20
+    rows, ok = killsave.run(int(os.environ.get("KILLS", "25")), mp.kind == "mpy")
+    with capsys.disabled():
+        print("\n" + killsave.table(rows, ok))
+    assert ok
