@@ -206,12 +206,24 @@ def cron(text):
     return bytes(b)
 
 
+def _epoch_in(fn, t, offset):
+    # Epoch seconds within about 3000 years, and an offset within a day:
+    # anything else is an error, not a long search.
+    if t is True or t is False or not isinstance(t, (int, float)) or not -1e11 < t < 1e11:
+        raise ValueError("%s: %r is not a time in epoch seconds" % (fn, t))
+    if type(offset) is not int or abs(offset) > 86400:
+        raise ValueError("%s: offset %r is not seconds within a day" % (fn, offset))
+    return int(t) + offset + _EPOCH
+
+
 def next_time(spec, after, offset=0):
     # The first epoch second > after whose local time (UTC + offset) matches.
     # Whole months, days, hours and minutes that cannot match are skipped.
     # The epoch is split into days and seconds once (big ints on 32-bit
     # boards); the search itself uses small ints only.
-    dn, s = divmod(int(after) + 1 + offset + _EPOCH, 86400)
+    if not isinstance(spec, (bytes, bytearray)) or len(spec) != _LEN:
+        raise ValueError("next_time: %r is not a spec from aiocron.cron() or compile()" % (spec,))
+    dn, s = divmod(_epoch_in("next_time", after, offset) + 1, 86400)
     y, m, d = _date(dn)
     h = s // 3600
     mi = s // 60 % 60
@@ -279,6 +291,8 @@ def next_time(spec, after, offset=0):
 
 def next_times(spec, after, n, offset=0):
     # The next n matching times, in order
+    if type(n) is not int or not 0 <= n <= 10000:
+        raise ValueError("next_times: n %r must be a whole number from 0 to 10000" % (n,))
     r = []
     for _ in range(n):
         after = next_time(spec, after, offset)
@@ -289,14 +303,17 @@ def next_times(spec, after, n, offset=0):
 def localtime(t, offset=0):
     # Epoch seconds -> (year, month, mday, hour, min, sec, wday, yday) at
     # UTC + offset, the same on every port.
-    dn, s = divmod(int(t) + offset + _EPOCH, 86400)
+    dn, s = divmod(_epoch_in("localtime", t, offset), 86400)
     y, m, d = _date(dn)
     return (y, m, d, s // 3600, s // 60 % 60, s % 60, (dn + 3) % 7, _yday(y, m) + d)
 
 
 def mktime(tm, offset=0):
-    # The inverse of localtime(): a time tuple (8 or 9 items) at UTC + offset
+    # The inverse of localtime(): a time tuple (6 to 9 items) at UTC + offset
     # -> epoch seconds.
+    _tm("mktime:", tm, 6)
+    if type(offset) is not int or abs(offset) > 86400:
+        raise ValueError("mktime: offset %r is not seconds within a day" % (offset,))
     y, m, d, h, mi, s = tm[:6]
     return (_y0(y) + _yday(y, m) + d - 1) * 86400 + h * 3600 + mi * 60 + s - offset - _EPOCH
 
@@ -359,17 +376,22 @@ def options(start_in, repeat, opts):
     return [spec, None, times, grace, jitter, 0], soft
 
 
-def epoch(tm):
-    # schedule()'s time-tuple start_in (8 items as boards give it, 9 on unix)
-    # -> epoch seconds: at utc_offset() if set, else the port's own mktime.
-    ok = isinstance(tm, tuple) and len(tm) in (8, 9)
+def _tm(what, tm, least=8):
+    # A time tuple: 8 items as boards give it, 9 on unix (mktime: 6 do).
+    ok = isinstance(tm, tuple) and least <= len(tm) <= 9
     if ok:
         for v in tm:
             if type(v) is not int:
                 ok = False
     if not (ok and 1970 <= tm[0] < 2200 and 1 <= tm[1] <= 12 and 1 <= tm[2] <= _mlen(tm[0], tm[1])
             and 0 <= tm[3] < 24 and 0 <= tm[4] < 60 and 0 <= tm[5] < 62):
-        raise ValueError("schedule: start_in %r is not a time tuple" % (tm,))
+        raise ValueError("%s %r is not a time tuple" % (what, tm))
+
+
+def epoch(tm):
+    # schedule()'s time-tuple start_in -> epoch seconds: at utc_offset() if
+    # set, else the port's own mktime.
+    _tm("schedule: start_in", tm)
     off = _s._offset
     return int(time.mktime(tm)) if off is None else mktime(tm, off)
 
@@ -510,6 +532,9 @@ def next_runs(name, n=5):
     s = _s._active.get(name) if isinstance(name, str) else None
     if s is None:
         print("aioschedule: no schedule %r" % (name,))
+        return None
+    if type(n) is not int or not 0 < n <= 1000:
+        print("next_runs: n %r must be a whole number from 1 to 1000" % (n,))
         return None
     x = _s._extras.get(name)
     flag = s[_S_FLAG]

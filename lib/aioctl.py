@@ -417,6 +417,8 @@ def traceback(name=None):
 
 def duration(s):
     # 0.5 s, 4 s, 00:01:56, 2 days, 03:00:00
+    if s is True or s is False or not isinstance(s, (int, float)):
+        raise TypeError("duration: %r is not a number of seconds" % (s,))
     if s < 59.5:
         return ("%d s" if s == int(s) or s >= 10 else "%.1f s") % s
     s = int(s)
@@ -441,6 +443,8 @@ def debug():
 
 def set_log(stream):
     global _log
+    if stream is not None and not hasattr(stream, "cat"):
+        raise TypeError("set_log: %r is not a log stream (aiolog.LogStream)" % (stream,))
     _log = stream
 
 

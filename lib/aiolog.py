@@ -16,6 +16,10 @@ def datestr(t=None, offset=None):
     # localtime. Its tuple has 8 items on boards and 9 on unix: use 6.
     if t is None:
         t = time.time()
+    # Far-off times crash the unix port's localtime (past 6.7e16 s).
+    if not (type(t) in (int, float) and -1e11 < t < 1e11 and (offset is None or type(offset) is int
+                                                              and -86400 <= offset <= 86400)):
+        raise ValueError("datestr: time %r, offset %r" % (t, offset))
     lt = time.localtime(t) if offset is None else time.gmtime(int(t) + offset)
     return "%d-%02d-%02d %02d:%02d:%02d" % (lt[0], lt[1], lt[2], lt[3], lt[4], lt[5])
 
@@ -23,7 +27,10 @@ def datestr(t=None, offset=None):
 def match(pattern, text):
     # Glob match of the whole text; "*" is the only wildcard. Both str, or
     # both bytes (the log matches lines before decoding them).
-    parts = pattern.split("*" if isinstance(pattern, str) else b"*")
+    s = type(pattern)
+    if s is not type(text) or s is not str and s is not bytes:
+        raise TypeError("match: %r, %r: give two str or two bytes" % (pattern, text))
+    parts = pattern.split("*" if s is str else b"*")
     if len(parts) == 1:
         return pattern == text
     head = parts[0]
@@ -57,6 +64,8 @@ def _greps(grep):
 
 class LogStream(io.IOBase):
     def __init__(self, size=_SIZE):
+        if type(size) is not int or size < 1:
+            raise ValueError("LogStream: size %r" % (size,))
         self._size = size
         self._buf = None  # the ring, allocated by the first write
         self._mv = None
@@ -67,6 +76,8 @@ class LogStream(io.IOBase):
     def write(self, data):
         if isinstance(data, str):
             data = data.encode()
+        elif type(data) not in (bytes, bytearray):
+            raise TypeError("write: %r is not str or bytes" % (data,))
         n = len(data)
         size = self._size
         if self._buf is None:
@@ -152,6 +163,8 @@ class LogStream(io.IOBase):
     async def follow(self, grep="", wait=50):
         # Like tail -F | grep: prints matching lines as they are written.
         # wait: ms to let a burst of writes finish before printing.
+        if type(wait) is not int or wait < 0:
+            raise ValueError("follow: wait %r (ms)" % (wait,))
         greps = _greps(grep)
         if self._event is None:
             self._event = asyncio.Event()

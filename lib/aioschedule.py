@@ -76,6 +76,9 @@ def clock(ticks_ms=None, ticks_diff=None, wall_ms=None):
     # driven by hand, a wall clock at a chosen time. No argument: the time
     # module again.
     global _ticks, _diff, _wall, _tick
+    for f in (ticks_ms, ticks_diff, wall_ms):
+        if f is not None and not callable(f):
+            raise TypeError("clock: %r is not a function" % (f,))
     _ticks = ticks_ms or time.ticks_ms
     _diff = ticks_diff or time.ticks_diff
     _wall = wall_ms or _wall_ms
@@ -244,6 +247,8 @@ def schedule_task(start_in=0, repeat=False, **opts):
     # Decorator over @aioctl.aiotask: schedules the task of the function's
     # name, which waits for aioctl.add() and schedule_loop.
     def deco(fn):
+        if not callable(fn):
+            raise TypeError("schedule_task: %r is not a function" % (fn,))
         _make(fn.__name__, start_in, repeat, dict(opts))
         return fn
 

@@ -387,7 +387,8 @@ def test_run_and_reset(mp):
         aioctl.add(short, 15)
         aioctl.run()  # returns when nothing is running
         print(aioctl.result_all(as_dict=True) == {"short": 5, "short@1": 15})
-        aioctl.set_log(object())
+        import aiolog
+        aioctl.set_log(aiolog.LogStream(128))
         aioctl.reset()
         print(aioctl.group(), aioctl._log)
         """
