@@ -218,7 +218,7 @@ def _ms(what, v):
         return 0
     if v is True or v is False or not isinstance(v, (int, float)) or not 0 < v < 1e6:
         raise ValueError("add: %s %r must be seconds, more than 0" % (what, v))
-    return int(v * 1000) or 1
+    return int(v * 1000 + 0.5) or 1
 
 
 def add(coro, *args, name=None, _id=None, on_stop=None, on_error=None, restart=True, timeout=None,
@@ -335,8 +335,23 @@ def stop(name=None, stop_sch=True):
     return True if name is None and _tasks else ok
 
 
+def _busy(t):
+    # True while a run of t goes on. A run whose asyncio Task was cancelled
+    # (Task.cancel(), not stop()) before its first step never reached _run,
+    # so its record still says RUNNING: it is put right here.
+    if t[STATE] != RUNNING:
+        return False
+    task = t[TASK]
+    if task is None or not task.done():
+        return True
+    _unbegun.discard(task)
+    t[TASK] = None
+    _stopped(t)
+    return False
+
+
 def _start(t):
-    if t[STATE] == RUNNING:
+    if _busy(t):
         print("aioctl: %s is already running" % t[NAME])
         return False
     if sched and sched.start(t[NAME]):

@@ -145,7 +145,7 @@ def tick(log, wait):
         if t is None:
             if log:
                 log.warning("[%s] triggered but not an aioctl task now", name)
-        elif t[STATE] == RUNNING:
+        elif aioctl._busy(t):
             s = _s._active.get(name)
             if s:
                 s[_S_SKIPPED] += 1
@@ -157,7 +157,7 @@ def tick(log, wait):
             del _retry[name]
             p = _pol.get(name)
             t = tasks.get(name)
-            if p and t and t[STATE] != RUNNING:
+            if p and t and not aioctl._busy(t):
                 p[_TRY] += 1
                 want(name, None, True)
         else:
@@ -174,7 +174,7 @@ def tick(log, wait):
         name = _queue.pop(0)
         del _since[name]
         t = tasks.get(name)
-        if t is None or t[STATE] == RUNNING:
+        if t is None or aioctl._busy(t):
             continue
         s = _s._active.get(name)
         if s:

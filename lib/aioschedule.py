@@ -145,14 +145,15 @@ def __getattr__(attr):
 
 
 class _Nap:
-    # An interruptible sleep: wake() ends it early, by cancelling the
-    # sleeping task and swallowing the CancelledError. Unlike waiting on an
-    # Event with a timeout, this allocates nothing in the usual case.
+    # An interruptible sleep: wake() ends it early by moving the sleeping
+    # task to the front of asyncio's task queue, so the sleep just returns.
+    # No exception is used (a wake-up and a real cancel in the same round
+    # stay apart), and nothing is allocated (an Event with a timeout would
+    # make a task at every sleep).
     def __init__(self):
         self.task = None
         self.ctl = None
         self.asleep = False
-        self.poked = False
 
     def claim(self, owner):
         # One schedule_loop (one watcher_loop) at a time: they share state.
@@ -166,24 +167,22 @@ class _Nap:
                 self.ctl = t
         return self.ctl
 
-    async def sleep(self, ms, ctl):
+    async def sleep(self, ms):
         self.asleep = True
         try:
             await asyncio.sleep_ms(ms)
-        except asyncio.CancelledError:
-            # A real stop (aioctl.stop) can come together with a wake(): the
-            # task's aioctl record tells them apart (stopped, or already
-            # started again as another run).
-            if not self.poked or (ctl is not None and (ctl[STATE] != RUNNING or ctl[aioctl.TASK] is not self.task)):
-                raise
         finally:
             self.asleep = False
-            self.poked = False
 
     def wake(self):
-        if self.asleep and not self.poked:
-            self.poked = True
-            self.task.cancel()
+        t = self.task
+        # data is None while it sleeps; a cancel pending (data set) must not
+        # be undone: push() clears data.
+        if self.asleep and t.data is None:
+            self.asleep = False
+            q = asyncio.core._task_queue
+            q.remove(t)
+            q.push(t)
 
 
 _loop_nap = _Nap()
@@ -223,7 +222,7 @@ def _seconds(what, v):
         raise TypeError("aioschedule: %s must be a number of seconds, not %r" % (what, v))
     if not 0 <= v <= 1000000000:
         raise ValueError("aioschedule: %s %r is %s" % (what, v, "negative" if v < 0 else "more than 10**9 s"))
-    return int(v * 1000)
+    return int(v * 1000 + 0.5)  # 1.001 s is 1001 ms (1.001 * 1000 is 1000.999...)
 
 
 def schedule(name, start_in=0, repeat=False, **opts):
@@ -380,7 +379,7 @@ def _fire(s, now, log):
         s[_SKIPPED] += 1
         if log:
             log.warning("[%s] is due but is not an aioctl task", name)
-    elif t[STATE] == RUNNING:
+    elif aioctl._busy(t):
         # The last run has not finished: do not stack another on top.
         s[_SKIPPED] += 1
     elif aioctl.jobs:
@@ -423,7 +422,7 @@ async def schedule_loop(alog=None, max_concurrent=None):
         import aiojob
 
         aiojob.limit(max_concurrent)
-    ctl = _loop_nap.claim("schedule_loop")
+    _loop_nap.claim("schedule_loop")
     try:
         if _t0 is None:
             _t0 = _now()
@@ -459,7 +458,7 @@ async def schedule_loop(alog=None, max_concurrent=None):
                     # A long sleep can end late (Linux lets poll() overrun by
                     # 0.1%): wake a little early, then sleep the short rest.
                     wait -= wait // 500 + 2
-            await _loop_nap.sleep(wait, ctl)
+            await _loop_nap.sleep(wait)
     finally:
         _loop_nap.task = None
 

@@ -66,7 +66,7 @@ async def watcher_loop(alog=None, sleep=30, backoff=1, max_backoff=60, wdt=None,
         raise TypeError("watcher_loop: critical %r must be a tuple or list of task names" % (critical,))
     waiting = _waiting
     streak = _streak
-    ctl = nap.claim("watcher_loop")
+    nap.claim("watcher_loop")
     try:
         while True:
             now = _s._now()
@@ -132,7 +132,7 @@ async def watcher_loop(alog=None, sleep=30, backoff=1, max_backoff=60, wdt=None,
                 for run in list(_beats):
                     if run.done():
                         del _beats[run]
-            await nap.sleep(wait, ctl)
+            await nap.sleep(wait)
     finally:
         nap.task = None
 
