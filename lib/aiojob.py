@@ -176,11 +176,16 @@ def tick(log, wait):
         t = tasks.get(name)
         if t is None or aioctl._busy(t):
             continue
+        try:
+            aioctl.launch(t)
+        except MemoryError:
+            _queue.insert(0, name)  # still waiting: the next pass tries again
+            _since[name] = now
+            raise
         s = _s._active.get(name)
         if s:
             s[_S_RUNS] += 1
             _s._fired += 1  # a change aiostore saves
-        aioctl.launch(t)
         _inflight.append(t)
     return wait
 

@@ -385,8 +385,8 @@ def _fire(s, now, log):
     elif aioctl.jobs:
         ran = aioctl.jobs.want(name, s)  # it starts in turn (priority, max_concurrent)
     else:
+        aioctl.launch(t)  # first: if it fails (MemoryError), no run is counted
         s[_RUNS] += 1
-        aioctl.launch(t)
         ran = True
     if ran and x and x[_X_LEFT] is not None:
         x[_X_LEFT] -= 1
@@ -414,10 +414,48 @@ def _fire(s, now, log):
     return True
 
 
+def _pass(alog):
+    # One pass of schedule_loop: starts what is due; returns how long it may
+    # sleep (ms).
+    global _dead
+    now = _now()
+    walls = False
+    if _extras:
+        import aiocron
+
+        walls = aiocron.check_clock(now)
+    while _heap:
+        s = _heap[0]
+        if s[_FLAG] == _DEAD:
+            heapq.heappop(_heap)
+            _dead -= 1
+        elif s[_DUE] > now:
+            break
+        else:
+            heapq.heappop(_heap)
+            try:
+                again = _fire(s, now, alog)
+            except BaseException:
+                _push(s)  # starting its run failed: still due, not lost
+                raise
+            if again:
+                _push(s)
+    wait = _CHECK if walls else _NAP_MAX
+    for m in _addons:
+        wait = m.tick(alog, wait)  # aiojob: queued runs...; aiostore: saves
+    if _heap:
+        wait = max(0, min(wait, _heap[0][_DUE] - _now()))
+        if wait > 20:
+            # A long sleep can end late (Linux lets poll() overrun by
+            # 0.1%): wake a little early, then sleep the short rest.
+            wait -= wait // 500 + 2
+    return wait
+
+
 async def schedule_loop(alog=None, max_concurrent=None):
     # max_concurrent: at most that many runs started by the scheduler at once
     # (aiojob queues the rest). None: no limit.
-    global _t0, _dead
+    global _t0
     if max_concurrent is not None or aioctl.jobs:
         import aiojob
 
@@ -432,32 +470,12 @@ async def schedule_loop(alog=None, max_concurrent=None):
                 _push(s)
             _pending.clear()
         while True:
-            now = _now()
-            walls = False
-            if _extras:
-                import aiocron
-
-                walls = aiocron.check_clock(now)
-            while _heap:
-                s = _heap[0]
-                if s[_FLAG] == _DEAD:
-                    heapq.heappop(_heap)
-                    _dead -= 1
-                elif s[_DUE] > now:
-                    break
-                else:
-                    heapq.heappop(_heap)
-                    if _fire(s, now, alog):
-                        _push(s)
-            wait = _CHECK if walls else _NAP_MAX
-            for m in _addons:
-                wait = m.tick(alog, wait)  # aiojob: queued runs...; aiostore: saves
-            if _heap:
-                wait = max(0, min(wait, _heap[0][_DUE] - _now()))
-                if wait > 20:
-                    # A long sleep can end late (Linux lets poll() overrun by
-                    # 0.1%): wake a little early, then sleep the short rest.
-                    wait -= wait // 500 + 2
+            try:
+                wait = _pass(alog)
+            except MemoryError:
+                # The heap is full now: nothing is lost (a schedule whose
+                # start failed is back in the heap); try again shortly.
+                wait = _LATE // 10
             await _loop_nap.sleep(wait)
     finally:
         _loop_nap.task = None

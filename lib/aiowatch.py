@@ -69,69 +69,72 @@ async def watcher_loop(alog=None, sleep=30, backoff=1, max_backoff=60, wdt=None,
     nap.claim("watcher_loop")
     try:
         while True:
-            now = _s._now()
-            tick = time.ticks_ms()
-            wait = poll
-            healthy = True
-            for t in list(aioctl.group().values()):
-                n = t[NAME]
-                st = t[STATE]
-                opts = t[OPTS]
-                sick = st == ERROR or st == STOPPED
-                if st == RUNNING and opts and opts[_BEAT]:
-                    left = opts[_BEAT] - _beat_age(t, tick)
-                    if left < 0:
-                        sick = True
-                        _hung[n] = _hung.get(n, 0) + 1
-                        msg = "hung: no heartbeat for %s s (limit %s s)" % (
-                            (opts[_BEAT] - left) / 1000, opts[_BEAT] / 1000)
+            try:
+                now = _s._now()
+                tick = time.ticks_ms()
+                wait = poll
+                healthy = True
+                for t in aioctl.group().values():  # nothing in the pass adds or removes tasks
+                    n = t[NAME]
+                    st = t[STATE]
+                    opts = t[OPTS]
+                    sick = st == ERROR or st == STOPPED
+                    if st == RUNNING and opts and opts[_BEAT]:
+                        left = opts[_BEAT] - _beat_age(t, tick)
+                        if left < 0:
+                            sick = True
+                            _hung[n] = _hung.get(n, 0) + 1
+                            msg = "hung: no heartbeat for %s s (limit %s s)" % (
+                                (opts[_BEAT] - left) / 1000, opts[_BEAT] / 1000)
+                            if alog:
+                                alog.error("[%s] %s; watcher_loop cancels it" % (n, msg))
+                            aioctl._fail(t[TASK], RuntimeError(msg))  # ends as failed: restarted below
+                        elif left < wait:
+                            wait = left + 1
+                    if sick and critical and healthy:
+                        for p in critical:
+                            if match(p, n):
+                                healthy = False
+                    no = opts is not None and not opts[2]  # added with restart=False
+                    if st != ERROR or no or n in _s._active or n in _s._parked:
+                        if st != ERROR and st != RUNNING:
+                            streak.pop(n, None)  # ended well, or was stopped: start afresh
+                        waiting.pop(n, None)
+                        continue
+                    if n not in waiting:
+                        k = streak.get(n, 0)
+                        if now - _began.get(n, now) >= cap:
+                            k = 0  # it ran a good while before failing
+                        streak[n] = k + 1
+                        delay = min(cap, base << min(k - 1, 24)) if k else 0
+                        waiting[n] = now + delay
                         if alog:
-                            alog.error("[%s] %s; watcher_loop cancels it" % (n, msg))
-                        aioctl._fail(t[TASK], RuntimeError(msg))  # ends as failed: restarted below
+                            # Tagged [name] so that aioctl.status(name) shows it.
+                            e = t[EXC]
+                            alog.error("[%s] failed: %s: %s; watcher_loop restarts it in %s" % (
+                                n, type(e).__name__, e, aioctl.duration(delay / 1000)))
+                    left = waiting[n] - now
+                    if left <= 0:
+                        aioctl.launch(t)  # first: if it fails (MemoryError), the next pass tries again
+                        del waiting[n]
+                        _began[n] = now
+                        _restarts[n] = _restarts.get(n, 0) + 1
+                        if alog:
+                            alog.info("[%s] restarted by watcher_loop (%d)" % (n, _restarts[n]))
                     elif left < wait:
-                        wait = left + 1
-                if sick and critical and healthy:
-                    for p in critical:
-                        if match(p, n):
-                            healthy = False
-                no = opts is not None and not opts[2]  # added with restart=False
-                if st != ERROR or no or n in _s._active or n in _s._parked:
-                    if st != ERROR and st != RUNNING:
-                        streak.pop(n, None)  # ended well, or was stopped: start afresh
-                    waiting.pop(n, None)
-                    continue
-                if n not in waiting:
-                    k = streak.get(n, 0)
-                    if now - _began.get(n, now) >= cap:
-                        k = 0  # it ran a good while before failing
-                    streak[n] = k + 1
-                    delay = min(cap, base << min(k - 1, 24)) if k else 0
-                    waiting[n] = now + delay
-                    if alog:
-                        # Tagged [name] so that aioctl.status(name) shows it.
-                        e = t[EXC]
-                        alog.error("[%s] failed: %s: %s; watcher_loop restarts it in %s" % (
-                            n, type(e).__name__, e, aioctl.duration(delay / 1000)))
-                left = waiting[n] - now
-                if left <= 0:
-                    del waiting[n]
-                    _began[n] = now
-                    _restarts[n] = _restarts.get(n, 0) + 1
-                    aioctl.launch(t)
-                    if alog:
-                        alog.info("[%s] restarted by watcher_loop (%d)" % (n, _restarts[n]))
-                elif left < wait:
-                    wait = left
-            if critical and healthy:
-                healthy = _all_there(critical)
-            if wdt is not None:
-                if healthy:
-                    wdt.feed()
-                wait = min(wait, every)
-            if _beats:
-                for run in list(_beats):
-                    if run.done():
-                        del _beats[run]
+                        wait = left
+                if critical and healthy:
+                    healthy = _all_there(critical)
+                if wdt is not None:
+                    if healthy:
+                        wdt.feed()
+                    wait = min(wait, every)
+                if _beats:
+                    for run in list(_beats):
+                        if run.done():
+                            del _beats[run]
+            except MemoryError:
+                wait = 100  # the heap is full now: try again shortly, do not die
             await nap.sleep(wait)
     finally:
         nap.task = None

@@ -240,3 +240,38 @@ def test_inspection_functions_take_any_name(mp):
     )
     assert out.splitlines() == [
         "aioschedule: no schedule [1]", "aioschedule: no schedule {}", "None None"]
+
+
+def test_a_start_that_fails_for_want_of_memory_loses_no_schedule(mp):
+    # The soak on a full heap: create_task raised MemoryError inside
+    # schedule_loop, which had taken the schedule out of its heap and never
+    # put it back (and counted a run that never started); the loop then died.
+    for opts in ("", ", priority=1"):
+        out = mp.run(
+            """
+            import asyncio, aioctl, aioschedule, aiocron
+            runs = [0]
+            async def job():
+                runs[0] += 1
+            orig = aioctl.launch
+            calls = [0]
+            def launch(t, fresh=False):
+                if t[aioctl.NAME] == "job":
+                    calls[0] += 1
+                    if calls[0] in (3, 4):
+                        raise MemoryError("simulated: heap full")
+                return orig(t, fresh)
+            async def main():
+                aioctl.add(job)
+                aioschedule.schedule("job", start_in=0.02, repeat=0.02%s)
+                aioctl.launch = launch
+                aioctl.add(aioschedule.schedule_loop)
+                await asyncio.sleep_ms(410)
+                info = aiocron.info("job")
+                # two failed starts, each retried 100 ms later: about 9 of 19 runs
+                print(runs[0] >= 7, info["runs"] == runs[0], info["state"])
+                print(aioctl.group()["schedule_loop"][aioctl.STATE] == aioctl.RUNNING)
+            asyncio.run(main())
+            """ % opts
+        )
+        assert out.splitlines() == ["True True scheduled", "True"], (opts, out)

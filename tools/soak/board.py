@@ -1,506 +1,508 @@
 # Soak test, the MicroPython side: 50 aioctl tasks of a realistic mix for a
-# given number of seconds, on a board-sized heap:
+# given number of seconds, on a small heap:
 #
-#   micropython -X heapsize=96K -c "import sys; sys.argv[:] = ['board', '180']; import board"
+#   micropython -X heapsize=112K -c "import sys; sys.argv[:] = ['board', '180']; import board"
 #
-# with board.mpy (mpy-cross) and lib/ (or its .mpy) on MICROPYPATH, as
-# tools/soak.py runs it; as a plain script (micropython ... board.py 180) it
-# needs a bigger heap, since compiling it takes RAM. argv: seconds [nostall].
+# with board.mpy, boardinit.mpy and boardend.mpy (mpy-cross) and lib/ (or its
+# .mpy) on MICROPYPATH, as tools/soak.py runs it. argv: seconds [nostall].
+# Report lines start with "SOAK "; tools/soak.py turns them into one table
+# (the checks are there). Everything goes through the public API (aioctl,
+# aioschedule, aiocron.info, aiolog.LogStream, the status tree).
 #
-# Everything goes through the public API (aioctl, aioschedule, aiocron.info,
-# aiolog.streamlog). Report lines start with "SOAK "; everything else on
-# stdout (aioctl.status() trees) is for people. tools/soak.py runs it and
-# turns the report into one table.
+# Written for RAM: this script's bytecode and data share the heap with the
+# modules and the 50 tasks. So: the one-off code (adding the tasks, the
+# report) is in boardinit.py and boardend.py, imported when needed and
+# dropped after; counters are arrays indexed by task number (not dicts keyed
+# by name); each task gets one argument, its number; task names are string
+# literals (interned: no 48 B heap string each), printed words are 10
+# characters at most (interned too); tasks are added in one batch with a
+# collection before each, and gc.threshold() collects every 4 KB, both
+# against fragmentation; the log ring is 256 B; the status() calls drop
+# aiostatus again (and are left out if the heap is too full for it).
 #
-# Groups (names):
-#   fast0-19   interval 0.1-0.5 s, run a few ms (sleep or busy), log a line
-#   slow0-9    interval 1-1.9 s, every 4th run overruns its repeat (skipped)
-#              slow9 is stopped and started again by the conductor
-#   flakyS0-2  scheduled, raise Planned every 3rd run (run again when due)
-#   flakyU0-1  unscheduled, raise Planned; restarted by watcher_loop
-#              (U0 fails at once every time: a crash loop held by backoff)
-#   cal0-4     calendar schedules: cron, secs=range(), jitter, times, misfire
-#   plain0-9   while True loops; plain7/8 stopped and started, plain6 deleted
-#              and added again by the conductor
-# plus schedule_loop, watcher_loop, conductor, monitor (gc + memory every
-# second) and heartbeat (100 ms, lateness).
+# RAM on this 64-bit unix port, from .mpy (gc.mem_alloc after a collect):
+# interpreter and asyncio 5.4K, this script about 11K, aiocron + aioctl +
+# aioschedule + aiolog 35-37K, aiojob + aiowatch about 16K, the 50 tasks
+# 17K (about 340 B each), and while running about 7-14K more (about 400 B
+# per run going on, the exception each failed task keeps, the watcher's and
+# aiojob's dicts, schedules next_run() replaced that wait in the heap). That
+# is over 96K: the soak needs 112K here (128K from lib/*.py); tools/soak.py
+# prints the figures of each run.
+#
+# Tasks (number: names, what they do):
+#   0-19  fast0-19   interval 0.1-0.5 s, a few ms (sleep or busy); misfire
+#                    or jitter on three
+#  20-27  slow0-7    interval 1-1.7 s, every 4th run overruns (next start
+#                    skipped); slow7 stopped and started by the conductor
+#  28-29  flakyS0-1  scheduled, raise every 3rd run (run again when due)
+#  30-32  retry0-2   scheduled, max_retries=2, retry_delay=0.05, fail on
+#                    planned attempts; retry1 uses up its retries
+#  33-34  flakyU0-1  unscheduled, raise; restarted by watcher_loop (U0 fails
+#                    at once every time: a crash loop held by backoff)
+#  35-37  tmo0-2     timeout=: tmo0 scheduled, tmo1 scheduled with retries,
+#                    tmo2 unscheduled (watcher_loop restarts it)
+#  38-39  hang0-1    heartbeat=3: aioctl.heartbeat() while they work, then
+#                    they wait for an Event that never comes: watcher_loop
+#                    cancels them ("hung") and restarts them
+#  40-42  self0-2    aioschedule.next_run() from inside: self0 always picks
+#                    its next start, self1 every other run (else the
+#                    interval), self2 ends its schedule with next_run(None)
+#                    every 5th run and the conductor starts it again
+#  43-47  cal0-4     calendars: cron, secs=range(), jitter, times, misfire
+#  48-49  plain0-1   while True loops: plain0 (heartbeat=3, beats up to
+#                    0.8 s apart, critical) is stopped once for 2.5 s, and
+#                    the watchdog must go unfed meanwhile; plain1 is stopped
+#                    and started, deleted and added again
+# plus "sl" (schedule_loop; from 35% to 65% of the time with
+# max_concurrent=6) and "wl" (watcher_loop with a stand-in WDT, fed every
+# 0.5 s while plain0 and fast* are healthy), and main(), a plain asyncio
+# task: it adds the tasks, beats every 100 ms (measuring how late), looks
+# at the heap every 10th beat, conducts every 5th, and reports.
 
 import sys
 import gc
 import time
 import asyncio
+from array import array
 
-# aiocron first: from .py source on a 96K heap, compiling aiocron.py after
-# aioctl and aioschedule are loaded (which is what aioschedule's lazy import
-# does at the first calendar schedule) raises MemoryError. Compiled first, it
-# fits (see the report).
+gc.collect()
+print("SOAK", "ram", "board", gc.mem_alloc(), gc.mem_free())
+# aiocron first: from .py source on a small heap, compiling it after the
+# others are loaded (aioschedule's lazy import) needs more RAM.
 import aiocron
 import aioctl
 import aioschedule
-from aiolog import streamlog
-from minilog import Logger
+import aiolog
 
-ticks_ms = time.ticks_ms
-ticks_diff = time.ticks_diff
+gc.collect()
+print("SOAK", "ram", "libs", gc.mem_alloc(), gc.mem_free())
+tm = time.ticks_ms
+td = time.ticks_diff
+sleep = asyncio.sleep_ms
 
 
 class Planned(Exception):
     pass
 
 
+class Log:
+    # alog of the loops: their lines go to the log ring (micropython-lib
+    # logging or examples/minilog.py would cost 1 KB more here)
+    def info(self, msg, *args):
+        print(msg % args if args else msg, file=LOG)
+
+    error = warning = info
+
+
 SECS = int(sys.argv[1]) if len(sys.argv) > 1 else 60
 STALL = not (len(sys.argv) > 2 and sys.argv[2] == "nostall")
-QUICK = SECS < 60
-WARMUP = 5 if QUICK else 15  # s: memory after this is the reference
+NM = ("fast0", "fast1", "fast2", "fast3", "fast4", "fast5", "fast6", "fast7", "fast8", "fast9",
+      "fast10", "fast11", "fast12", "fast13", "fast14", "fast15", "fast16", "fast17", "fast18",
+      "fast19", "slow0", "slow1", "slow2", "slow3", "slow4", "slow5", "slow6", "slow7", "flakyS0",
+      "flakyS1", "retry0", "retry1", "retry2", "flakyU0", "flakyU1", "tmo0", "tmo1", "tmo2",
+      "hang0", "hang1", "self0", "self1", "self2", "cal0", "cal1", "cal2", "cal3", "cal4", "plain0",
+      "plain1")
+# First task number of each group (const(): the compiler's, no RAM);
+# boardinit and boardend get them as LAYOUT.
+_N = const(50)
+_SL = const(20)
+_FS = const(28)
+_RT = const(30)
+_FU = const(33)
+_TM = const(35)
+_HG = const(38)
+_SF = const(40)
+_CA = const(43)
+_PL = const(48)
+_MAXR = const(2)  # max_retries of retry0-2 and tmo1
+LAYOUT = (_N, _SL, _FS, _RT, _FU, _TM, _HG, _SF, _CA, _PL, _MAXR)
 
-runs = {}  # name -> runs counted inside the task function
-iters = {}  # plain tasks: loop iterations
-stops = {}  # name -> stop() calls by the conductor
-starts = {}  # name -> start() calls (or re-adds) by the conductor
-unexpected = []  # (name, repr) of errors that were not planned
-seen_exc = {}  # name -> last exception seen by the scan
-_seed = [12345]
+
+def arr(t="H", n=_N):
+    return array(t, bytes(n * (4 if t == "i" else 2)))
+
+
+R = arr("i")  # runs, counted inside the task
+A = arr()  # planned: failures raised, overruns begun, hangs begun; self: starts asked for
+B = arr()  # retries (runs that were one)
+C = arr()  # retry: failures in a row; plain, self2, slow7: starts by the conductor
+D = arr()  # conductor's stops; retry: failures with no retry left; tmo2: planned failures
+F = arr()  # failures seen by on_error (tmo, hang)
+T = arr()  # of which timeouts (tmo) or hung (hang)
+G = bytearray(_N)  # a run going on (slow, cal: never two); an overrun or hang going on
+P = arr("H", 2 * _HG)  # interval schedules: start_in, repeat (ms) of task i at 2i, 2i+1 (boardinit)
+CW = [0] * 5  # cal: wall-clock second when scheduled
+seen = {}  # name -> the unexpected exception noted last
+LOG = aiolog.LogStream(256)
+NEVER = asyncio.Event()
+E = [None] * 3  # self: due time (ticks) of the start it asked for
+# V: 0 heartbeats, 1 their lateness summed (ms), 2 the worst one up to 20 ms;
+# 3 self starts, 4 the latest one up to 20 ms, 5 the earliest; 6 feeds, 7 the
+# longest gap up to 700 ms; 8 unexpected exceptions; 9 conductor steps
+# (negative: done). Beyond those limits each is printed with its time, and
+# tools/soak.py leaves out those during the planned stall and the other
+# windows the conductor prints.
+V = arr("i", 10)
+PI = arr("i", 4)  # plain: loop iterations; [2:] 2.5 s before the end
+del arr, array, aiolog
+ALOG = Log()
+T0 = 0
+_seed = 12345
 
 
 def rnd(n):
-    # deterministic pseudo-random 0..n-1 (LCG), no allocation beyond small ints
-    _seed[0] = (_seed[0] * 1103515245 + 12345) & 0x3FFFFFFF
-    return (_seed[0] >> 8) % n
+    global _seed
+    _seed = (_seed * 1103515245 + 12345) & 0x3FFFFFFF
+    return (_seed >> 8) % n
+
+
+def el():
+    return td(tm(), T0)
 
 
 def note(name, e):
-    if len(unexpected) < 20:
-        unexpected.append((name, repr(e)))
-    print("SOAK unexpected %s %r" % (name, e))
+    V[8] += 1
+    print("SOAK", "unexpected", name, repr(e))
     if isinstance(e, MemoryError):
-        print("SOAK memerror %s" % name)
+        print("SOAK", "memerror", name)
 
 
-def busy(ms):
-    t = ticks_ms()
-    while ticks_diff(ticks_ms(), t) < ms:
-        pass
+def chk(e, i):
+    # on_error of tmo0-2 and hang0-1: counts, checks the kind
+    F[i] += 1
+    if (isinstance(e, asyncio.TimeoutError) and i < _HG
+            or isinstance(e, RuntimeError) and i >= _HG and str(e)[:5] == "hung:"):
+        T[i] += 1
+    elif not isinstance(e, Planned):
+        note(NM[i], e)
+    return e
 
 
-# ---- the task functions ----------------------------------------------------
+# ---- the task functions --------------------------------------------------------
 
-async def fast(name, ms, block):
-    runs[name] += 1
+async def fast(i):
+    R[i] += 1
+    ms = 2 + i % 7
+    if i % 4 == 1:
+        t = tm()
+        while td(tm(), t) < ms:  # a sensor read that blocks the loop a moment
+            pass
+    else:
+        await sleep(ms)
+    print("[%s] %d" % (NM[i], R[i]), file=LOG)
+
+
+async def slow(i):
+    # slow0-7 (every 4th run overruns its repeat), cal0-4 (cal4 overruns its
+    # 2 s every 4th run): the next start is skipped, never stacked
+    n = R[i] = R[i] + 1
+    if G[i]:
+        note(NM[i], "stacked")
+    G[i] = 1
     try:
-        if block:
-            busy(ms)  # a sensor read that blocks the loop a moment
+        if i < _CA:
+            await sleep(1100 + 100 * (i - _SL) if (n + i) % 4 == 0 else 100 + rnd(200))
         else:
-            await asyncio.sleep_ms(ms)
-        print("[%s] run %d" % (name, runs[name]), file=streamlog)
-    except Exception as e:
-        note(name, e)
-        raise
-
-
-inflight = {}  # name -> runs of it going on now (must stay 0 or 1)
-
-
-def enter(name):
-    k = inflight.get(name, 0)
-    if k:
-        note(name, "stacked: a run started while %d still going" % k)
-    inflight[name] = k + 1
-
-
-async def slow(name, repeat_ms, phase):
-    n = runs[name] = runs[name] + 1
-    enter(name)
-    try:
-        if (n + phase) % 4 == 0:
-            await asyncio.sleep_ms(repeat_ms * 3 // 2 + 50)  # overrun: next start skipped
-        else:
-            await asyncio.sleep_ms(200 + rnd(400))
-        print("[%s] run %d" % (name, n), file=streamlog)
-        return n
-    except Exception as e:
-        note(name, e)
-        raise
+            await sleep(2500 if i == _CA + 4 and n % 4 == 0 else 50)
     finally:
-        inflight[name] -= 1
+        G[i] = 0
 
 
-async def flaky_sched(name):
-    n = runs[name] = runs[name] + 1
+async def flaky(i):
+    # flakyS0-1, flakyU0-1
+    n = R[i] = R[i] + 1
+    if i == _FU:
+        await sleep(5)  # crash loop
+    else:
+        await sleep(20 if i < _FU else 50 + rnd(200))
+        if i < _FU and n % 3:
+            return n
+    A[i] += 1
+    raise Planned()
+
+
+async def job(i):
+    # retry0-2, tmo0-2. C[i]: failures in a row; 1..MAXR: this run is a retry
+    # (the scheduler's attempt is C[i] + 1).
+    R[i] += 1
+    j = i - _RT if i < _FU else i - _TM + 3
+    retries = j < 3 or j == 4
+    s = C[i]
+    if retries and 0 < s <= _MAXR:
+        B[i] += 1
+    else:
+        s = 0
+    k = R[i] - B[i]  # regular runs so far
+    if j == 0:
+        fail = k % 3 == 0 and s == 0  # the retry succeeds
+    elif j == 1:
+        fail = k % 4 == 0  # every attempt: the retries are used up
+    elif j == 2:
+        fail = k % 2 == 0 and s < 2  # the second retry succeeds
+    elif j == 3:
+        fail = k % 4 == 0
+    elif j == 4:
+        fail = k % 5 == 0 or k % 3 == 0 and s == 0
+    else:
+        fail = True  # tmo2: every run fails (watcher_loop restarts it)
     try:
-        await asyncio.sleep_ms(20)
-    except Exception as e:
-        note(name, e)
+        if j > 2 and fail and (j < 5 or k % 3 == 0):
+            A[i] += 1
+            G[i] = 1
+            try:
+                await sleep(5000)  # the timeout cancels it
+            finally:
+                G[i] = 0
+        await sleep(20 if j < 5 else 100 + rnd(200))
+        if fail:
+            D[i] += j == 5  # tmo2: planned failures raised
+            raise Planned()
+    except BaseException:
+        if retries:
+            s += 1
+            C[i] = s
+            D[i] += s > _MAXR  # no retry left
+        if j < 3:
+            A[i] += 1
         raise
-    if n % 3 == 0:
-        raise Planned("planned failure %d" % n)
-    return n
+    C[i] = 0
 
 
-async def flaky_crash(name):
-    # fails at once, every time: watcher_loop's backoff must hold it
-    runs[name] += 1
-    await asyncio.sleep_ms(5)
-    raise Planned("crash loop")
-
-
-async def flaky_late(name):
-    runs[name] += 1
-    try:
-        await asyncio.sleep_ms(300 + rnd(1200))
-    except Exception as e:
-        note(name, e)
-        raise
-    raise Planned("failed after a while")
-
-
-async def cal(name, long_every):
-    n = runs[name] = runs[name] + 1
-    enter(name)
-    try:
-        if long_every and n % long_every == 0:
-            await asyncio.sleep_ms(3500)  # overruns a 2 s calendar: skipped
-        else:
-            await asyncio.sleep_ms(50)
-        print("[%s] run %d" % (name, n), file=streamlog)
-    except Exception as e:
-        note(name, e)
-        raise
-    finally:
-        inflight[name] -= 1
-
-
-async def plain(name, ms):
-    runs[name] += 1
-    try:
-        while True:
-            await asyncio.sleep_ms(ms)
-            iters[name] += 1
-    except Exception as e:
-        note(name, e)
-        raise
-
-
-# ---- heartbeat, monitor, conductor -------------------------------------------
-
-hb = {"n": 0, "max": 0, "sum": 0, "over20": 0, "excluded": 0, "max_at": 0}
-stall = [None, None]  # ticks of the planned stall: start, end
-busy_win = [None, None]  # ticks of the last status() call: start, end
-T0 = [0]
-
-
-def overlaps(win, prev, now):
-    s0, s1 = win
-    return s0 is not None and ticks_diff(now, s0) > 0 and (s1 is None or ticks_diff(s1, prev) > 0)
-
-
-async def heartbeat():
-    prev = ticks_ms()
+async def hang(i):
+    R[i] += 1
+    n = (10, 5)[i - _HG] + rnd(10)  # beats before it hangs
+    beat = aioctl.heartbeat
     while True:
-        await asyncio.sleep_ms(100)
-        now = ticks_ms()
-        late = ticks_diff(now, prev) - 100
-        if overlaps(stall, prev, now) or overlaps(busy_win, prev, now):
-            hb["excluded"] += 1  # this beat spans the planned stall or a status() call
+        beat()
+        await sleep(100 + rnd(200))
+        n -= 1
+        if n == 0:
+            A[i] += 1
+            G[i] = 1
+            try:
+                await NEVER.wait()
+            finally:
+                G[i] = 0
+
+
+async def selfr(i):
+    # A[i]: the starts its schedule was asked for: the times it chose, the
+    # interval's (self1) and those of the interval that passed while it
+    # waited or ran (skipped: a stall, a wait for a slot)
+    R[i] += 1
+    j = i - _SF
+    e = E[j]
+    if e is not None:
+        late = td(tm(), e)  # after the time it asked for
+        V[3] += 1
+        V[5] = min(V[5], late)
+        if late > 20:
+            print("SOAK", "slate", td(e, T0), el(), late)
+        elif late > V[4]:
+            V[4] = late
+    await sleep(10 + rnd(20))
+    rep = (1000, 400, 700)[j]
+    now = tm()
+    k = 0 if e is None else td(now, e) // rep
+    A[i] += k
+    n = R[i]
+    if j == 2 and n % 5 == 0:
+        E[j] = None
+        aioschedule.next_run(None)
+    elif j == 1 and n % 2 == 0:
+        E[j] = e + rep * (k + 1)  # the interval from this start
+        A[i] += 1
+    else:
+        ms = 100 + rnd(900)
+        E[j] = now + ms
+        A[i] += 1
+        aioschedule.next_run(ms / 1000)
+
+
+async def plain(i):
+    R[i] += 1
+    beat = aioctl.heartbeat
+    while True:
+        if i == _PL:
+            beat()  # plain0: heartbeat=3, critical
+            await sleep(800 if rnd(50) == 0 else 20)
         else:
-            hb["n"] += 1
-            hb["sum"] += late
-            if late > hb["max"]:
-                hb["max"] = late
-                hb["max_at"] = ticks_diff(now, T0[0])
-            if late > 20:
-                hb["over20"] += 1
-        prev = now
+            await sleep(43)
+        PI[i - _PL] += 1
 
 
-mem = {"first": None, "warm": None, "min": None, "max": None, "last": None, "n": 0}
+# ---- watchdog, conductor ---------------------------------------------------------
+
+class WDT:
+    # stands in for machine.WDT: counts feeds; gaps between them over 700 ms
+    # are printed (tools/soak.py sorts them out)
+    last = None
+
+    def feed(self):
+        now = tm()
+        V[6] += 1
+        p = self.last
+        if p is not None:
+            g = td(now, p)
+            if g > 700:
+                print("SOAK", "gap", td(p, T0), td(now, T0))
+            elif g > V[7]:
+                V[7] = g
+        self.last = now
 
 
-def scan():
-    # Errors recorded by aioctl that are not the planned ones (also catches
-    # failures of schedule_loop, watcher_loop and the helpers).
-    for name, t in aioctl.group().items():
+def stop(i):
+    D[i] += 1
+    aioctl.stop(NM[i])
+
+
+def start(i):
+    if aioctl.group()[NM[i]][aioctl.STATE] != aioctl.RUNNING:
+        C[i] += 1
+        aioctl.start(NM[i])
+
+
+def status(name, debug=False):
+    aioctl.status(name, log=False, debug=debug)
+    del sys.modules["aiostatus"]  # its 3 KB back; imported again when needed
+
+
+async def swap(limit):
+    # schedule_loop again, with another max_concurrent
+    print("SOAK", "limit", el(), limit)
+    aioctl.delete("sl")
+    await sleep(10)  # its run ends: one schedule_loop at a time
+    aioctl.add(aioschedule.schedule_loop, alog=ALOG, max_concurrent=limit, name="sl")
+
+
+def monitor():
+    # errors nobody expected, free heap after a collect
+    for n, t in aioctl.group().items():
         e = t[aioctl.EXC]
-        if e is not None and seen_exc.get(name) is not e:
-            seen_exc[name] = e
-            if not isinstance(e, Planned):
-                note(name, e)
-
-
-async def monitor():
-    while True:
-        await asyncio.sleep_ms(1000)
-        try:
-            scan()
-            gc.collect()
-            free = gc.mem_free()
-            el = ticks_diff(ticks_ms(), T0[0])
-            if mem["first"] is None:
-                mem["first"] = free
-            if mem["warm"] is None and el >= WARMUP * 1000:
-                mem["warm"] = free
-            mem["min"] = free if mem["min"] is None else min(mem["min"], free)
-            mem["max"] = free if mem["max"] is None else max(mem["max"], free)
-            mem["last"] = free
-            mem["n"] += 1
-            print("SOAK mem %d %d" % (el, free))
-        except Exception as e:
-            note("monitor", e)
-
-
-def _stop(name):
-    stops[name] = stops.get(name, 0) + 1
-    aioctl.stop(name)
-
-
-def _start(name):
-    if aioctl.group()[name][aioctl.STATE] != aioctl.RUNNING:
-        starts[name] = starts.get(name, 0) + 1
-        aioctl.start(name)
-
-
-async def conductor(secs):
-    # Stops and starts plain7 every 2 s, plain8 (1 s down every 5 s), slow9
-    # (2.5 s down every 10 s); deletes and re-adds plain6 every 7 s; one
-    # planned 1.5 s stall of the whole loop; status() twice. Ends 3 s before
-    # the run does, with every task it touched running again.
-    end = (secs - 3) * 1000
-    stall_at = secs * 450 if STALL else -1
-    status_at = [secs * 1000 // 3, secs * 2000 // 3]
-    step = 0
-    try:
-        while True:
-            await asyncio.sleep_ms(500)
-            step += 1
-            el = ticks_diff(ticks_ms(), T0[0])
-            if el >= end:
-                break
-            if step % 4 == 0:
-                if aioctl.group()["plain7"][aioctl.STATE] == aioctl.RUNNING:
-                    _stop("plain7")
-                else:
-                    _start("plain7")
-            if step % 10 == 3:
-                _stop("plain8")
-            if step % 10 == 5:
-                _start("plain8")
-            if step % 20 == 7:
-                _stop("slow9")
-            if step % 20 == 12:
-                _start("slow9")
-            if step % 14 == 9:
-                aioctl.delete("plain6")
-                got = aioctl.add(plain, "plain6", 37, name="plain6")
-                starts["plain6"] = starts.get("plain6", 0) + 1
-                if got != "plain6":
-                    print("SOAK unexpected conductor re-added plain6 as %r" % got)
-                    unexpected.append(("conductor", "re-add name %r" % got))
-            if stall_at >= 0 and el >= stall_at:
-                stall_at = -1
-                stall[0] = ticks_ms()
-                time.sleep_ms(1500)  # a blocking flash write, say: starts are missed
-                stall[1] = ticks_ms()
-                print("SOAK stall %d 1500" % ticks_diff(stall[0], T0[0]))
-            if status_at and el >= status_at[0]:
-                status_at.pop(0)
-                print("SOAK status-mid")  # the tree follows; the host ignores it
-                busy_win[0] = ticks_ms()
-                busy_win[1] = None
-                try:
-                    aioctl.status(debug=len(status_at) == 0)
-                except Exception as e:
-                    note("status()", e)
-                busy_win[1] = ticks_ms()
-                print("SOAK statuscall %d %d" % (
-                    ticks_diff(busy_win[0], T0[0]), ticks_diff(busy_win[1], busy_win[0])))
-        for n in ("plain7", "plain8", "slow9"):
-            _start(n)
-    except Exception as e:
-        note("conductor", e)
-        raise
-
-
-# ---- setup and report ---------------------------------------------------------
-
-FAST = []  # (name, repeat ms, start_in ms)
-SLOW = []
-FLAKY_S = []
-CAL = []  # (name, kind, extra)
-PLAIN = []
-
-
-def setup(secs):
-    aioctl.set_log(streamlog)
-    for i in range(20):
-        name = "fast%d" % i
-        rep = (1 + i % 5) * 100
-        sin = 50 + i * 13
-        runs[name] = 0
-        aioctl.add(fast, name, 2 + i % 7, i % 2 == 1 and i % 4 == 1, name=name)
-        opts = {}
-        if i == 17:
-            opts["misfire"] = "skip"
-        if i in (18, 19):
-            opts["jitter"] = 0.05
-        aioschedule.schedule(name, start_in=sin / 1000, repeat=rep / 1000, **opts)
-        FAST.append((name, rep, sin, 1 if opts else 0))
-    for i in range(10):
-        name = "slow%d" % i
-        rep = 1000 + 100 * i
-        runs[name] = 0
-        aioctl.add(slow, name, rep, i % 4, name=name)
-        opts = {}
-        soft = 0
-        if i < 4:
-            opts["soft_start"] = 0.5
-            soft = 1
-        aioschedule.schedule(name, start_in=0.2 + i * 0.05, repeat=rep / 1000, **opts)
-        SLOW.append((name, rep, 200 + i * 50, soft))
-    for i, rep in enumerate((500, 800, 1300)):
-        name = "flakyS%d" % i
-        runs[name] = 0
-        aioctl.add(flaky_sched, name, name=name)
-        aioschedule.schedule(name, start_in=0.1 * i, repeat=rep / 1000)
-        FLAKY_S.append((name, rep, 100 * i, 0))
-    runs["flakyU0"] = 0
-    aioctl.add(flaky_crash, "flakyU0", name="flakyU0")
-    runs["flakyU1"] = 0
-    aioctl.add(flaky_late, "flakyU1", name="flakyU1")
-    times = 5 if QUICK else 20
-    cals = (
-        ("cal0", 60, 0, {"cron": "* * * * *"}),
-        ("cal1", 5, 0, {"secs": range(0, 60, 5), "mins": None}),
-        ("cal2", 5, 0, {"secs": range(0, 60, 5), "mins": None, "jitter": 2}),
-        ("cal3", 3, 0, {"secs": range(1, 60, 3), "mins": None, "times": times}),
-        ("cal4", 2, 4, {"secs": range(0, 60, 2), "mins": None, "misfire": "skip"}),
-    )
-    for name, every, long_every, opts in cals:
-        runs[name] = 0
-        aioctl.add(cal, name, long_every, name=name)
-        w = int(time.time())
-        aioschedule.schedule(name, **opts)
-        CAL.append((name, every, w, opts.get("times"), 1 if "jitter" in opts else 0))
-    for i in range(10):
-        name = "plain%d" % i
-        runs[name] = 0
-        iters[name] = 0
-        aioctl.add(plain, name, 20 + 17 * i, name=name)
-        PLAIN.append(name)
-
-
-def expected_interval(el, sin, rep):
-    # due times start_in, start_in + repeat, ... that are <= el
-    return 0 if el < sin else (el - sin) // rep + 1
-
-
-def expected_cal(every, w0, w1, times):
-    # matches of "second % every == 0" (cal3: == 1) in (w0, w1]
-    off = 1 if every == 3 else 0
-    n = (w1 - off) // every - (w0 - off) // every
-    return n if times is None else min(n, times)
-
-
-def report_task(name, group, exp, tol):
-    info = aiocron.info(name)
-    if info is None:
-        print("SOAK task %s %s %d - - - - - -" % (name, group, runs[name]))
-        return
-    st = aioctl.group()[name][aioctl.STATE]
-    print("SOAK task %s %s %d %d %d %s %d %s %d" % (
-        name, group, runs[name], info["runs"], info["skipped"],
-        "-" if exp is None else exp, tol, info["state"].replace(" ", "_"), stops.get(name, 0)))
-
-
-async def main(secs):
-    print("SOAK start secs=%d stall=%d impl=%s heap=%d" % (
-        secs, STALL, sys.implementation._mpy if hasattr(sys.implementation, "_mpy") else 0,
-        gc.mem_free() + gc.mem_alloc()))
-    mod = aioctl.__file__ if hasattr(aioctl, "__file__") else "?"
-    print("SOAK module %s" % mod)
+        a = t[aioctl.ARGS]
+        if e is not None and not isinstance(e, Planned) and seen.get(n) is not e and not (a and _TM <= a[0] < _SF):
+            seen[n] = e
+            note(n, e)
     gc.collect()
-    before = gc.mem_free()
-    print("SOAK free_before_setup %d" % before)
-    print("SOAK tasks_planned 50")
-    setup(secs)
+    print("SOAK", "mem", el(), gc.mem_free())
+
+
+async def main():
+    # Adds the tasks (boardinit), then beats every 100 ms, measuring how
+    # late it wakes; every 10th beat the monitor, every 5th the conductor:
+    # plain1 stopped/started every 2 s and deleted and added again every
+    # 7 s, slow7 down 2.5 s every 10 s, self2 started again when its
+    # schedule is over. Once: max_concurrent=6 from 35% to 65%, a 1.5 s
+    # stall at 45%, plain0 down for 2.5 s at 55%, status() at 1/3 and 2/3.
+    # Stops conducting 3 s before the end, with all it touched running
+    # again; then the report (boardend).
+    #
+    # A collection every 4 KB allocated (not only when the heap is full):
+    # garbage is reclaimed while it is still next to what is allocated now,
+    # so long-lived objects are not strewn over the heap between holes.
+    gc.threshold(4096)
+    import boardinit
+
+    boardinit.run()
+    del sys.modules["boardinit"]
+    del boardinit
     gc.collect()
-    print("SOAK setup_bytes %d" % (before - gc.mem_free()))
-    alog = Logger("soak")
-    aioctl.add(aioschedule.watcher_loop, alog=alog, backoff=0.05, max_backoff=1)
-    T0[0] = ticks_ms()
-    aioctl.add(aioschedule.schedule_loop, alog=alog)
-    aioctl.add(heartbeat)
-    aioctl.add(monitor)
-    aioctl.add(conductor, secs, restart=False)
-    end = secs * 1000
+    print("SOAK", "ram", "running", gc.mem_alloc(), gc.mem_free())
+    at = [SECS * 350, SECS * 450 if STALL else -1, SECS * 550, SECS * 650, SECS * 1000 // 3, SECS * 2000 // 3]
+    over = 0
+    down = None
+    mid = False
+    beats = 0
+    prev = tm()
     while True:
-        left = end - ticks_diff(ticks_ms(), T0[0])
-        if left <= 0:
+        await sleep(100)
+        now = tm()
+        late = td(now, prev) - 100
+        V[0] += 1
+        V[1] += late
+        if late > 20:
+            print("SOAK", "late", td(now, T0), late)
+        elif late > V[2]:
+            V[2] = late
+        beats += 1
+        if beats % 10 == 0:
+            monitor()
+        now = el()
+        if now >= SECS * 1000:
             break
-        await asyncio.sleep_ms(min(left, 1000))
-    # Stop starting runs, then let runs just launched enter their functions.
-    el = ticks_diff(ticks_ms(), T0[0])
-    w1 = int(time.time())
-    aioctl.stop("schedule_loop")
-    aioctl.stop("watcher_loop")
-    for name in PLAIN:
-        iters[name + "_end"] = iters[name]
-    await asyncio.sleep_ms(300)
-    scan()
-    print("SOAK end elapsed_ms=%d" % el)
-    for name, rep, sin, tol in FAST:
-        report_task(name, "fast", expected_interval(el, sin, rep), 1 + tol)
-    for name, rep, sin, tol in SLOW:
-        exp = None if name == "slow9" else expected_interval(el, sin, rep)
-        report_task(name, "slow", exp, 1 + tol)
-    for name, rep, sin, tol in FLAKY_S:
-        report_task(name, "flakyS", expected_interval(el, sin, rep), 1)
-    for name, every, w0, times, jit in CAL:
-        report_task(name, "cal", expected_cal(every, w0, w1, times), 1 + jit)
-        if times:
-            print("SOAK times %s %d" % (name, times))
-    for name in ("flakyU0", "flakyU1"):
-        report_task(name, "flakyU", None, 0)
-    for name in PLAIN:
-        st = aioctl.group()[name][aioctl.STATE]
-        print("SOAK plain %s %d %d %d %d %d" % (
-            name, runs[name], starts.get(name, 0), stops.get(name, 0),
-            iters[name + "_end"] - iters[name + "_mid"] if name + "_mid" in iters else -1,
-            st == aioctl.RUNNING))
-    print("SOAK hb %d %d %d %d %d %d" % (
-        hb["n"], hb["max"], hb["sum"], hb["over20"], hb["excluded"], hb["max_at"]))
-    print("SOAK memsum %s %s %s %s %s %d" % (
-        mem["first"], mem["warm"], mem["min"], mem["max"], mem["last"], mem["n"]))
-    print("SOAK status-begin")
-    aioctl.status("flaky*", log=False)
-    print("SOAK status-end")
-    print("SOAK unexpected_count %d" % len(unexpected))
-    aioctl.stop()
-    print("SOAK done")
+        if now >= SECS * 1000 - 2500 and not mid:
+            mid = True
+            for k in range(2):
+                PI[2 + k] = PI[k]  # plain: iterations 2.5 s before the end
+        if beats % 5 == 0 and V[9] >= 0 and now >= SECS * 1000 - 3000:
+            V[9] = -V[9]  # done: all it touched running again
+            for i in (_PL + 1, _SL + 7, _PL):
+                start(i)
+        if beats % 5 == 0 and V[9] >= 0:
+            V[9] += 1
+            step = V[9]
+            if step % 4 == 0:
+                if aioctl.group()[NM[_PL + 1]][aioctl.STATE] == aioctl.RUNNING:
+                    stop(_PL + 1)
+                else:
+                    start(_PL + 1)
+            if step % 20 == 7:
+                stop(_SL + 7)
+            if step % 20 == 12:
+                start(_SL + 7)
+            if step % 14 == 9:
+                aioctl.delete(NM[_PL + 1])
+                aioctl.add(plain, _PL + 1, name=NM[_PL + 1])
+                C[_PL + 1] += 1
+            over = over + 1 if aiocron.info(NM[_SF + 2])["state"] == "over" else 0
+            if over == 2:
+                start(_SF + 2)
+            if 0 <= at[0] <= now:
+                at[0] = -1
+                await swap(6)
+            if 0 <= at[3] <= now:
+                at[3] = -1
+                await swap(None)
+            if 0 <= at[1] <= now:
+                at[1] = -1
+                t = el()
+                time.sleep_ms(1500)  # a blocking flash write, say: starts are missed
+                print("SOAK", "stall", t, el())
+            if 0 <= at[2] <= now:
+                at[2] = -1
+                down = el()
+                stop(_PL)  # critical: the watchdog must go unfed
+            if down is not None and el() - down >= 2500:
+                print("SOAK", "outage", down, el())
+                down = None
+                start(_PL)
+            for k in (4, 5):
+                if 0 <= at[k] <= now:
+                    at[k] = -1
+                    gc.collect()
+                    free = gc.mem_free()
+                    if free < 6000:
+                        # aiostatus is 3 KB of code, and printing takes some more
+                        print("SOAK", "statusskip", free)
+                        continue
+                    print("SOAK", "status-mid")  # the tree follows; the host ignores it
+                    t = el()
+                    status(None, k == 5)
+                    print("SOAK", "statuscall", t, el())
+        prev = tm()  # the next beat measures its own sleep
+    import boardend
 
-
-async def mark_mid(secs):
-    # plain-task iteration counts 2.5 s before the end (the conductor has put
-    # everything back by then): each plain task must still be looping.
-    await asyncio.sleep_ms(secs * 1000 - 2500)
-    for name in PLAIN:
-        iters[name + "_mid"] = iters[name]
-
-
-def handler(loop, ctx):
-    note("asyncio", ctx.get("exception", ctx.get("message")))
-
-
-async def top(secs):
-    asyncio.get_event_loop().set_exception_handler(handler)
-    asyncio.create_task(mark_mid(secs))
-    await main(secs)
+    await boardend.run()
 
 
 try:
-    asyncio.run(top(SECS))
+    asyncio.get_event_loop().set_exception_handler(
+        lambda loop, ctx: note("asyncio", ctx.get("exception", ctx.get("message"))))
+    asyncio.run(main())
 except BaseException as e:
-    print("SOAK fatal %r" % (e,))
+    print("SOAK", "fatal", repr(e))
     sys.print_exception(e)
     if isinstance(e, MemoryError):
-        print("SOAK memerror top")
+        print("SOAK", "memerror", "top")
     sys.exit(3)
 sys.exit(0)

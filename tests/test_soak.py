@@ -1,0 +1,26 @@
+# The soak test (tools/soak.py) in its quick mode: 50 tasks of every kind for
+# 20 s on the MicroPython unix port, from .mpy, on the smallest heap it fits
+# on this 64-bit port; every check in its table must pass.
+import os
+import re
+import subprocess
+import sys
+
+from conftest import ROOT
+
+SOAK = os.path.join(ROOT, "tools", "soak.py")
+
+
+def test_soak_quick_mpy():
+    p = subprocess.run(
+        [sys.executable, SOAK, "--seconds", "20", "--mpy"],
+        cwd=ROOT, capture_output=True, text=True, timeout=180,
+    )
+    out = p.stdout
+    assert p.returncode == 0, out[-6000:] + p.stderr[-2000:]
+    assert re.search(r"^soak: 20 s, modules \.mpy, heap \d+K, .*; started ", out, re.M), out[-2000:]
+    assert "| check " in out and "| result |" in out
+    rows = [line for line in out.splitlines() if line.startswith("| ") and not line.startswith("| check ")]
+    assert len(rows) > 30, out
+    assert not [r for r in rows if r.rstrip().endswith("| FAIL   |")], out
+    assert out.rstrip().endswith("soak: all checks passed"), out[-2000:]
