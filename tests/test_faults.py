@@ -330,3 +330,17 @@ def test_the_checks_catch_a_broken_scheduler(mp_py, patch, plan, want):
         assert st.lost_sch, st.problems
     else:
         assert any(want in p for p in st.problems), st.problems
+
+
+def test_the_tool_short_prints_its_table(capsys):
+    # tools/faults.py as the README runs it, 3 cycles per scenario: the table
+    # goes to the test log too.
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "faults.py"), "3", "--seed", "5"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    with capsys.disabled():
+        print("\n" + p.stdout)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert p.stdout.count("| ok") == 5

@@ -11,12 +11,14 @@ from conftest import ROOT
 SOAK = os.path.join(ROOT, "tools", "soak.py")
 
 
-def test_soak_quick_mpy():
+def test_soak_quick_mpy(capsys):
     p = subprocess.run(
         [sys.executable, SOAK, "--seconds", "20", "--mpy"],
         cwd=ROOT, capture_output=True, text=True, timeout=180,
     )
     out = p.stdout
+    with capsys.disabled():  # the figures, in the test log too
+        print("\n" + "\n".join(line for line in out.splitlines() if line.startswith(("soak", "|"))))
     assert p.returncode == 0, out[-6000:] + p.stderr[-2000:]
     assert re.search(r"^soak: 20 s, modules \.mpy, heap \d+K, .*; started ", out, re.M), out[-2000:]
     assert "| check " in out and "| result |" in out
