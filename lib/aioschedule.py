@@ -130,7 +130,7 @@ _extras = {}  # name -> options (see _X_*)
 _clocked = []  # dicts of times on this clock (aiojob's, aiowatch's), for _rebase
 _watch = None  # aiowatch once watcher_loop is used
 _addons = []  # aiojob, aiostore once used: schedule_loop calls their tick() each pass
-_fired = 0  # due starts handled (aiostore saves when this or _changes moves)
+_fired = 0  # due starts handled (aiostore saves when this or _changes grows)
 _t0 = None  # _now() when schedule_loop first started
 _seq = 0
 _dead = 0  # dead schedules in _heap
@@ -498,9 +498,11 @@ def stop(name):
 
 
 def start(name):
+    global _changes
     s = _parked.pop(name, None)
     if s is None:
         return False
+    _changes += 1
     now = _now()  # first: it may shift the clock, and s with it
     flag = s[_FLAG]
     _active[name] = s
