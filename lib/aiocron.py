@@ -20,6 +20,7 @@ import time
 from micropython import const
 
 # Byte offsets of the bitmaps; value v is bit v & 7 of byte off + (v >> 3).
+# aiospec, which builds specs, has the same layout.
 _SEC = const(0)  # 0-59
 _MIN = const(8)  # 0-59
 _HR = const(16)  # 0-23
@@ -32,7 +33,7 @@ _LEN = const(27)
 _OR = const(1)  # _FLAG: a day matches if mday OR wday matches (cron's rule)
 
 # Gregorian weekdays and leap years repeat every 400 years: a spec that has
-# not matched by then never will (compile rejects such specs; this is a guard).
+# not matched by then never will (aiospec rejects such specs; this is a guard).
 _YEARS = const(400)
 
 # Days from the port's epoch to 1970-01-01: 2000-epoch ports count 10957
@@ -90,120 +91,6 @@ def _scan(spec, off, v, end):
             return v
         v += 1
     return -1
-
-
-def _put(b, off, v):
-    b[off + (v >> 3)] |= 1 << (v & 7)
-
-
-def _field(b, off, v, lo, hi, name):
-    if v is None:
-        v = range(lo, hi + 1)
-    elif isinstance(v, int):
-        v = (v,)
-    elif v is True or v is False or not isinstance(v, (tuple, list, range, set)):
-        # Not any iterable: iterating a coroutine object here would run it
-        # outside the event loop and corrupt asyncio's task queue.
-        raise ValueError("bad %s %r" % (name, v))
-    n = 0
-    for x in v:
-        # isinstance(True, int) is False in MicroPython: bools land here too
-        if not isinstance(x, int) or not lo <= x <= hi:
-            raise ValueError("%s %r not in %d-%d" % (name, x, lo, hi))
-        _put(b, off, x)
-        n += 1
-    if not n:
-        raise ValueError("empty " + name)
-
-
-def _check(b):
-    # With the day rule AND (and in cron when a day field is *), a spec can
-    # only fail by asking for days its months never have: the earliest
-    # mday > the longest month (Feb: 29, leap years). Any real date falls on
-    # every weekday in some year, Feb 29 too (it moves 5 weekdays every 4
-    # years, and 5 is prime to 7), so wday never makes a spec impossible.
-    # With OR, the wday part alone matches some day of every month.
-    if b[_FLAG] & _OR:
-        return
-    d = _scan(b, _MDAY, 1, 32)
-    top = 0
-    for m in range(1, 13):
-        if _has(b, _MON, m):
-            top = max(top, 29 if m == 2 else _mlen(1, m))
-    if d > top:
-        ms = ",".join(str(m) for m in range(1, 13) if _has(b, _MON, m))
-        raise ValueError("impossible: mday %d never occurs in month %s" % (d, ms))
-
-
-def compile(secs=0, mins=0, hrs=None, mday=None, month=None, wday=None):
-    # Each field: None (any), an int or an iterable of ints. secs and mins
-    # default to 0, so hrs=6 means 06:00:00 once a day and compile() hourly;
-    # pass mins=None (or secs=None) to fire every minute (second). All given
-    # fields must match, mday AND wday too. wday: Monday = 0 .. Sunday = 6.
-    b = bytearray(_LEN)
-    _field(b, _SEC, secs, 0, 59, "secs")
-    _field(b, _MIN, mins, 0, 59, "mins")
-    _field(b, _HR, hrs, 0, 23, "hrs")
-    _field(b, _MDAY, mday, 1, 31, "mday")
-    _field(b, _MON, month, 1, 12, "month")
-    _field(b, _WDAY, wday, 0, 6, "wday")
-    _check(b)
-    return bytes(b)
-
-
-def _num(s, lo, hi, name):
-    if not s.isdigit() or not lo <= int(s) <= hi:
-        raise ValueError("%s %r not in %d-%d" % (name, s, lo, hi))
-    return int(s)
-
-
-def _cron_field(b, off, text, lo, hi, name):
-    # Items: * a a-b, each optionally /step; joined by commas
-    for item in text.split(","):
-        rng, slash, step = item.partition("/")
-        if rng == "*":
-            a, z = lo, hi
-            if name == "wday":
-                z = 6  # * is Sunday once, not 0 and 7
-        else:
-            a, dash, z = rng.partition("-")
-            a = _num(a, lo, hi, name)
-            if dash:
-                z = _num(z, lo, hi, name)
-                if z < a:
-                    raise ValueError("%s range %r reversed" % (name, item))
-            elif slash:
-                raise ValueError("%s %r: a step needs * or a range" % (name, item))
-            else:
-                z = a
-        n = _num(step, 1, hi, name + " step") if slash else 1
-        for v in range(a, z + 1, n):
-            if name == "wday":
-                v = (v + 6) % 7  # cron: Sunday 0 or 7, Monday 1; here Monday 0
-            _put(b, off, v)
-
-
-def cron(text):
-    # Standard 5-field cron: "min hour mday month wday", seconds 0. wday 0 or
-    # 7 is Sunday. When mday and wday are both restricted, a day matching
-    # either fires; as in Vixie cron, a field starting with * is unrestricted
-    # ("*/2" too).
-    if not isinstance(text, str):
-        raise TypeError("cron: %r is not a cron string" % (text,))
-    f = text.split()
-    if len(f) != 5:
-        raise ValueError("cron needs 5 fields: %r" % text)
-    b = bytearray(_LEN)
-    _put(b, _SEC, 0)
-    _cron_field(b, _MIN, f[0], 0, 59, "mins")
-    _cron_field(b, _HR, f[1], 0, 23, "hrs")
-    _cron_field(b, _MDAY, f[2], 1, 31, "mday")
-    _cron_field(b, _MON, f[3], 1, 12, "month")
-    _cron_field(b, _WDAY, f[4], 0, 7, "wday")
-    if f[2][0] != "*" and f[4][0] != "*":
-        b[_FLAG] = _OR
-    _check(b)
-    return bytes(b)
 
 
 def _epoch_in(fn, t, offset):
@@ -330,6 +217,7 @@ _X_BASE = const(5)
 _CHECK = const(60000)  # ms between clock checks while wall-clock schedules exist
 _JUMP = const(2000)  # ms of wall-clock change beyond ticks progress that is a jump
 
+_LAZY = {"cron": "aiospec", "compile": "aiospec", "next_runs": "aioinfo", "info": "aioinfo"}
 min_year = 2024  # a wall clock reading an earlier year is not set yet
 _skew = None  # wall ms - scheduler ms at the last clock check
 _checked = None  # scheduler ms of the last check
@@ -339,41 +227,14 @@ _changes = -1  # aioschedule._changes then
 import aioschedule as _s
 
 
-def options(start_in, repeat, opts):
-    # schedule()'s options -> (extras or None, soft-start delay in ms). All
-    # are checked before anything changes.
-    opts = dict(opts)
-    text = opts.pop("cron", None)
-    times = opts.pop("times", None)
-    misfire = opts.pop("misfire", "run")
-    grace = opts.pop("grace", None)
-    jitter = _s._seconds("jitter", opts.pop("jitter", 0))
-    soft = _s._seconds("soft_start", opts.pop("soft_start", 0))
-    cal = {}
-    for k in ("secs", "mins", "hrs", "mday", "month", "wday"):
-        if k in opts:
-            cal[k] = opts.pop(k)
-    if opts:
-        raise TypeError("schedule: unknown option %r" % (list(opts)[0],))
-    if misfire != "run" and misfire != "skip":
-        raise ValueError("schedule: misfire %r must be 'run' or 'skip'" % (misfire,))
-    if times is not None and (type(times) is not int or times < 1):
-        raise ValueError("schedule: times %r must be a whole number, 1 or more" % (times,))
-    if grace is not None:
-        grace = _s._seconds("grace", grace)
-    elif misfire == "skip":
-        grace = 0
-    spec = None
-    if text is not None or cal:
-        if text is not None and cal:
-            raise ValueError("schedule: give cron or calendar fields, not both")
-        if start_in != 0 or not (repeat is False or repeat is None):
-            raise ValueError("schedule: a calendar schedule takes no start_in or repeat")
-        spec = cron(text) if text is not None else compile(**cal)
-    soft = _random(soft) if soft else 0
-    if spec is None and times is None and grace is None and not jitter:
-        return None, soft
-    return [spec, None, times, grace, jitter, 0], soft
+def __getattr__(attr):
+    # cron() and compile() live in aiospec, which aioschedule lets go once
+    # the schedules are made; next_runs() and info() (for the REPL and tests)
+    # in aioinfo, let go after each call (aioctl._lazy).
+    m = _LAZY.get(attr)
+    if m is None:
+        raise AttributeError(attr)
+    return _s.aioctl._lazy(m, attr)
 
 
 def _tm(what, tm, least=8):
@@ -524,65 +385,3 @@ def clock_check(year=2024):
     if type(year) is not int:
         raise ValueError("clock_check: %r is not a year" % (year,))
     min_year = year
-
-
-def next_runs(name, n=5):
-    # The next n start times of a schedule as time tuples, from the same code
-    # that schedules them.
-    s = _s._active.get(name) if isinstance(name, str) else None
-    if s is None:
-        print("aioschedule: no schedule %r" % (name,))
-        return None
-    if type(n) is not int or not 0 < n <= 1000:
-        print("next_runs: n %r must be a whole number from 1 to 1000" % (n,))
-        return None
-    x = _s._extras.get(name)
-    flag = s[_S_FLAG]
-    if flag == 3:  # over
-        return []
-    if x and x[2] is not None:  # times left
-        n = min(n, x[2])
-    out = []
-    if x and x[_X_SPEC]:
-        t = x[_X_AT]
-        if t is None:
-            t = next_time(x[_X_SPEC], _s._wall() // 1000, _s._offset or 0)
-        for _ in range(n):
-            out.append(_local(t))
-            t = next_time(x[_X_SPEC], t, _s._offset or 0)
-        return out
-    live = flag == _S_LIVE
-    due = x[_X_BASE] if x and live else s[_S_DUE]
-    t = _s._wall() + (due - _s._now() if live else due)
-    every = s[3]
-    for _ in range(n if every else 1):
-        out.append(_local(t // 1000))
-        t += every
-    return out
-
-
-def _last(name, s):
-    # Wall-clock second of the last start: the task's own aioctl SINCE
-    t = _s.aioctl.group().get(name)
-    return t[_s.SINCE] if t and s[5] else None
-
-
-def info(name):
-    # A schedule as a dict, for the REPL and tests; times in ms.
-    s = (_s._active.get(name) or _s._parked.get(name)) if isinstance(name, str) else None
-    if s is None:
-        print("aioschedule: no schedule %r" % (name,))
-        return None
-    flag = s[_S_FLAG]
-    if name in _s._parked:
-        state = "stopped"
-    else:
-        state = ("scheduled", "waiting for schedule_loop", "", "over")[flag]
-    return {
-        "state": state,
-        "next_in": s[_S_DUE] - _s._now() if flag == _S_LIVE and state != "stopped" else None,
-        "every": s[3],
-        "runs": s[5],
-        "skipped": s[6],
-        "last": _last(name, s),
-    }

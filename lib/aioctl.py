@@ -4,7 +4,6 @@
 # made it, so it can be stopped, started again and inspected from the REPL
 # (aiorepl) while the application runs.
 
-import io
 import sys
 import time
 import asyncio
@@ -41,8 +40,6 @@ _NOKW = {}  # shared by tasks added without keyword arguments; never changed
 _tasks = {}  # name -> record
 _seq = 0
 _fresh = []  # runs add() started whose asyncio Task is not made yet
-_unbegun = set()  # asyncio Tasks made but not run yet: cancelling one would
-# throw into the coroutine before its try, and fail asyncio.gather()
 _starter = None  # the asyncio Task that makes them
 _log = None  # stream with cat()/follow(), from set_log()
 _debug = False
@@ -53,17 +50,30 @@ _debug = False
 # start(name) (put it back; False if there was none), forget(name) and
 # ended(t) (a run has ended); aiostatus reads its schedules.
 sched = None
-# aiojob (job policies, progress) once it is imported; aiostatus calls its
-# show(t, indent).
+# aiojob (job policies, progress) once it is imported; aiostatus reads it.
 jobs = None
-_LAZY = {"progress": "aiojob", "heartbeat": "aiowatch"}  # imported on first use
+# Imported on first use. aiostatus and aioinfo hold what is only for looking
+# at tasks from the REPL, so a running application does not keep it in RAM.
+_LAZY = {"progress": "aiojob", "heartbeat": "aiowatch", "status": "aiostatus", "result_all": "aioinfo",
+         "traceback": "aioinfo", "debug": "aioinfo", "log": "aioinfo", "follow": "aioinfo"}
+_REPL = ("aiostatus", "aioinfo")
 
 
 def __getattr__(attr):
     m = _LAZY.get(attr)
     if m is None:
         raise AttributeError(attr)
-    return getattr(__import__(m), attr)
+    return _lazy(m, attr)
+
+
+def _lazy(module, attr=None):
+    # Imports module now -> it, or its function attr. The REPL modules are
+    # let go at once: a call holds one while it runs, and its RAM comes back
+    # after, so a status() typed at the REPL leaves nothing behind.
+    m = __import__(module)
+    if module in _REPL:
+        del sys.modules[module]
+    return m if attr is None else getattr(m, attr)
 
 
 def _opt(t, i, default):
@@ -98,13 +108,10 @@ def _callback(cb, first, args, kwargs):
         return e
 
 
-_late = {}  # asyncio Task of a run -> the exception it fails with, once cancelled
-
-
 def _fail(run, exc):
-    # Cancels a run (an asyncio Task of aioctl) so that it ends as a failure
+    # Cancels a run (the asyncio Task of a _Run) so that it ends as a failure
     # with exc, not as a stop: a timeout, or a hung task (aiowatch).
-    _late[run] = exc
+    run.coro.late = exc
     run.cancel()
 
 
@@ -116,49 +123,77 @@ async def _overrun(run, ms):
     _fail(run, asyncio.TimeoutError("timeout: ran for more than %s s" % (ms / 1000)))
 
 
-async def _run(t):
-    me = asyncio.current_task()
-    _unbegun.discard(me)
-    if t[TASK] is not me:
-        return  # stopped (and maybe started again) before it began
-    ms = _opt(t, 3, 0)
-    guard = None
-    try:
-        res = t[FN](*t[ARGS], **t[KWARGS])
-        # A plain function has run already; a coroutine function gave a
-        # generator to await.
-        if hasattr(res, "send"):
+class _Run:
+    # One run of task t, given to asyncio.create_task() in place of a wrapper
+    # coroutine: asyncio calls send() and throw(), which step the task's own
+    # coroutine and put the outcome in the record. On 64-bit unix this object
+    # takes 64 B against 224 B for a wrapper's frame, for every run going on.
+    late = None  # the exception the run fails with once cancelled (_fail)
+    guard = None  # the _overrun task of a run with a timeout
+
+    def __init__(self, t):
+        self.t = t
+        self.coro = None  # the task's coroutine, once begun
+
+    def throw(self, exc):
+        return self.send(None, exc)
+
+    def send(self, _, exc=None):
+        t = self.t
+        c = self.coro
+        if c is None and exc is None:
+            # The first step: call the task's function. A plain function
+            # runs here and now; a coroutine function gives a coroutine.
+            if t[TASK] is not asyncio.current_task():
+                raise StopIteration  # stopped and started again before it began
+            try:
+                c = t[FN](*t[ARGS], **t[KWARGS])
+            except Exception as e:
+                self._end(ERROR, e)
+            if not hasattr(c, "send"):
+                self._end(DONE, c)
+            self.coro = c
+            ms = _opt(t, 3, 0)
             if ms:
-                guard = asyncio.create_task(_overrun(me, ms))
-            res = await res
-        state = DONE
-    except asyncio.CancelledError:
-        res = _late.get(me)
-        state = STOPPED if res is None else ERROR
-    except Exception as e:
-        state = ERROR
-        res = e
-    if guard:
-        guard.cancel()
-    if _late:
-        _late.pop(me, None)
-    if t[TASK] is not me:
-        return  # stopped and started again meanwhile: this run is stale
-    if state == STOPPED:
-        if t[STATE] != STOPPED:  # cancelled from outside aioctl.stop()
-            _stopped(t)
-    else:
-        if state == ERROR:
-            t[EXC] = res
-            on_error = _opt(t, 1, None)
-            if on_error is not None:
-                res = _callback(on_error, res, t[ARGS], t[KWARGS])
-        t[STATE] = state
-        t[RESULT] = res
-        t[DONE_AT] = _now()
-    t[TASK] = None  # frees the finished asyncio Task and its coroutine
-    if sched:
-        sched.ended(t)
+                self.guard = asyncio.create_task(_overrun(t[TASK], ms))
+        try:
+            if c is None:
+                raise exc  # cancelled before it began
+            return c.send(None) if exc is None else c.throw(exc)
+        except StopIteration as e:
+            state = DONE
+            res = e.value
+        except asyncio.CancelledError:
+            res = self.late
+            state = STOPPED if res is None else ERROR
+        except Exception as e:
+            state = ERROR
+            res = e
+        self._end(state, res)
+
+    def _end(self, state, res):
+        # Records how the run ended, then ends its asyncio Task.
+        t = self.t
+        self.coro = None
+        if self.guard:
+            self.guard.cancel()
+        if t[TASK] is asyncio.current_task():  # else stale: stopped and started again
+            if state == STOPPED:
+                if t[STATE] != STOPPED:  # cancelled from outside aioctl.stop()
+                    _stopped(t)
+            else:
+                if state == ERROR:
+                    t[EXC] = res
+                    on_error = _opt(t, 1, None)
+                    if on_error is not None:
+                        res = _callback(on_error, res, t[ARGS], t[KWARGS])
+                t[STATE] = state
+                t[RESULT] = res
+                t[DONE_AT] = _now()
+            t[TASK] = None  # frees the finished asyncio Task and this run
+            if sched:
+                sched.ended(t)
+        raise StopIteration
 
 
 def _stopped(t):
@@ -184,8 +219,7 @@ def launch(t, fresh=False):
         if _starter is None:
             _starter = asyncio.create_task(_start_fresh())
     else:
-        task = t[TASK] = asyncio.create_task(_run(t))
-        _unbegun.add(task)
+        t[TASK] = asyncio.create_task(_Run(t))
 
 
 async def _start_fresh():
@@ -198,8 +232,7 @@ def _flush():
     for t in _fresh:
         # Skip runs taken back (hold), stopped, or started again meanwhile.
         if t[STATE] == RUNNING and t[TASK] is None:
-            task = t[TASK] = asyncio.create_task(_run(t))
-            _unbegun.add(task)
+            t[TASK] = asyncio.create_task(_Run(t))
     _fresh.clear()
 
 
@@ -281,9 +314,10 @@ def _find(name, fn, *args):
 
 
 def _names():
-    names = []
-    for t in sorted(_tasks.values()):
-        names.append(t[NAME])
+    # in the order of add(); one list (stop() of all may run on a full heap)
+    names = sorted(_tasks.values())
+    for i in range(len(names)):
+        names[i] = names[i][NAME]
     return names
 
 
@@ -317,11 +351,8 @@ def _stop(t, stop_sch=True, all_=False):
         t[STATE] = STOPPED  # between runs: it had a schedule, now it has none
         t[DONE_AT] = _now()
     if t[STATE] == RUNNING:
-        if task in _unbegun:
-            _unbegun.discard(task)
-            t[TASK] = None  # it returns at once when it gets to run
-        elif task:
-            task.cancel()
+        if task:
+            task.cancel()  # safe before its first step too: _Run.throw()
         # Now, so that status() right after stop() shows it.
         _stopped(t)
     elif t[STATE] == NEW:
@@ -335,23 +366,8 @@ def stop(name=None, stop_sch=True):
     return True if name is None and _tasks else ok
 
 
-def _busy(t):
-    # True while a run of t goes on. A run whose asyncio Task was cancelled
-    # (Task.cancel(), not stop()) before its first step never reached _run,
-    # so its record still says RUNNING: it is put right here.
-    if t[STATE] != RUNNING:
-        return False
-    task = t[TASK]
-    if task is None or not task.done():
-        return True
-    _unbegun.discard(task)
-    t[TASK] = None
-    _stopped(t)
-    return False
-
-
 def _start(t):
-    if _busy(t):
+    if t[STATE] == RUNNING:
         print("aioctl: %s is already running" % t[NAME])
         return False
     if sched and sched.start(t[NAME]):
@@ -388,46 +404,11 @@ def reset():
 
 
 def result(name=None):
-    if name is None:
-        return result_all()
+    # The result of a task's last run. A pattern or None prints
+    # "name --> result" lines (aioinfo).
     if isinstance(name, str) and "*" not in name and name in _tasks:
         return _tasks[name][RESULT]
-    _find(name, _print_result)
-
-
-def _print_result(t):
-    print("%s --> %r" % (t[NAME], t[RESULT]))
-
-
-def result_all(as_dict=False):
-    if as_dict:
-        d = {}
-        for t in _tasks.values():
-            d[t[NAME]] = t[RESULT]
-        return d
-    _find(None, _print_result)
-
-
-def _traceback(t, indent=""):
-    if t[EXC] is None:
-        print("%s%s: no error" % (indent, t[NAME]))
-        return
-    print("%s%s: Traceback" % (indent, t[NAME]))
-    # print_exception writes to a stream: indent each of its lines.
-    buf = io.StringIO()
-    sys.print_exception(t[EXC], buf)
-    for line in buf.getvalue().split("\n"):
-        if line:
-            print(indent + line)
-
-
-def traceback(name=None):
-    if name is None:
-        for n in _names():
-            if _tasks[n][EXC] is not None:
-                _traceback(_tasks[n])
-        return
-    _find(name, _traceback)
+    return _lazy("aioinfo", "result")(name)
 
 
 def duration(s):
@@ -444,33 +425,11 @@ def duration(s):
     return hms
 
 
-def status(name=None, log=True, debug=False):
-    import aiostatus
-
-    _find(name, aiostatus.show, log, debug or _debug)
-
-
-def debug():
-    global _debug
-    _debug = not _debug
-    print("debug mode: %s" % _debug)
-
-
 def set_log(stream):
     global _log
     if stream is not None and not hasattr(stream, "cat"):
         raise TypeError("set_log: %r is not a log stream (aiolog.LogStream)" % (stream,))
     _log = stream
-
-
-def log(grep=""):
-    if _log:
-        _log.cat(grep)
-
-
-async def follow(grep=""):
-    if _log:
-        await _log.follow(grep)
 
 
 def run():

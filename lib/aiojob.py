@@ -52,28 +52,6 @@ _flag = asyncio.ThreadSafeFlag()
 _waker = None  # the task that wakes schedule_loop when _flag is set
 
 
-def options(name, opts):
-    # Takes this module's options out of schedule()'s opts -> a policy, None
-    # if there is none, False if conflict="ignore" keeps the schedule there
-    # is.
-    c = opts.pop("conflict", "replace")
-    if c != "replace" and c != "ignore" and c != "raise":
-        raise ValueError("schedule: conflict %r must be 'replace', 'ignore' or 'raise'" % (c,))
-    if c != "replace" and (name in _s._active or name in _s._parked):
-        if c == "raise":
-            raise ValueError("schedule: %r is scheduled already (conflict='raise')" % (name,))
-        return False
-    pr = opts.pop("priority", 0)
-    if pr is True or pr is False or not isinstance(pr, (int, float)) or pr != pr:
-        raise TypeError("schedule: priority %r must be a number" % (pr,))
-    n = opts.pop("max_retries", 0)
-    if type(n) is not int or n < 0:
-        raise ValueError("schedule: max_retries %r must be a whole number, 0 or more" % (n,))
-    ms = _s._seconds("retry_delay", opts.pop("retry_delay", 1))
-    if pr or n:
-        return [pr, n, ms or 1, 0]
-
-
 def policy(name, p):
     # A schedule was made (p: its policy, or None) or removed (None).
     if p:
@@ -145,7 +123,7 @@ def tick(log, wait):
         if t is None:
             if log:
                 log.warning("[%s] triggered but not an aioctl task now", name)
-        elif aioctl._busy(t):
+        elif t[STATE] == RUNNING:
             s = _s._active.get(name)
             if s:
                 s[_S_SKIPPED] += 1
@@ -157,7 +135,7 @@ def tick(log, wait):
             del _retry[name]
             p = _pol.get(name)
             t = tasks.get(name)
-            if p and t and not aioctl._busy(t):
+            if p and t and t[STATE] != RUNNING:
                 p[_TRY] += 1
                 want(name, None, True)
         else:
@@ -174,7 +152,7 @@ def tick(log, wait):
         name = _queue.pop(0)
         del _since[name]
         t = tasks.get(name)
-        if t is None or aioctl._busy(t):
+        if t is None or t[STATE] == RUNNING:
             continue
         try:
             aioctl.launch(t)
@@ -365,32 +343,6 @@ async def shutdown(timeout=10):
         else:
             done.append(t[NAME])
     return {"finished": done, "stopped": stopped, "dropped": dropped}
-
-
-def _bar(done):
-    n = int(done * 10)
-    return "[%s%s] %d%%" % ("#" * n, "-" * (10 - n), int(done * 100))
-
-
-def show(t, indent):
-    # aioctl.status() lines: progress, retries, the wait for a free slot.
-    name = t[NAME]
-    p = _progress.get(name)
-    if p and p[0] is t[TASK] and t[STATE] == RUNNING:
-        print("%s┗━► progress: %s%s" % (indent, _bar(p[1]), " " + p[2] if p[2] else ""))
-    pol = _pol.get(name)
-    if pol and pol[_MAX]:
-        at = _retry.get(name)
-        if at is not None:
-            left = max(0, at - _s._now())
-            print("%s┗━► retry %d of %d in %s" % (indent, pol[_TRY] + 1, pol[_MAX], aioctl.duration(left / 1000)))
-        elif pol[_TRY]:
-            print("%s┗━► attempt %d of %d" % (indent, pol[_TRY] + 1, pol[_MAX] + 1))
-    since = _since.get(name)
-    if since is not None:
-        waited = (_s._now() - since) / 1000
-        print("%s┗━► waiting for a free slot for %s (%d of %d in line, max_concurrent %s)" % (
-            indent, aioctl.duration(waited), _queue.index(name) + 1, len(_queue), _limit))
 
 
 _s._clocked.extend((_since, _retry))  # times on the scheduler's clock

@@ -40,7 +40,7 @@ _REBASE = const(1 << 29)
 
 # Options of a schedule (times, misfire, jitter, a calendar, a wall-clock
 # start), kept only for schedules that have any, so a plain interval schedule
-# pays nothing: _extras[name] is a list made by aiocron, which does the
+# pays nothing: _extras[name] is a list made by aiospec; aiocron does the
 # wall-clock work and is imported only when such a schedule is made.
 _X_SPEC = const(0)  # calendar spec, or None
 _X_AT = const(1)  # wall-clock second of the next start, while it is a wall-clock one
@@ -141,7 +141,7 @@ def __getattr__(attr):
     m = _LAZY.get(attr)
     if m is None:
         raise AttributeError(attr)
-    return getattr(__import__(m), attr)
+    return aioctl._lazy(m, attr)
 
 
 class _Nap:
@@ -257,18 +257,18 @@ def schedule_task(start_in=0, repeat=False, **opts):
 def _make(name, start_in, repeat, opts):
     global _seq, _changes
     x, soft, job = None, 0, None
-    for k in _JOB_OPTS:
-        if k in opts:
-            import aiojob
-
-            job = aiojob.options(name, opts)  # takes its own options out of opts
-            if job is False:
-                return False  # conflict="ignore": the schedule there is stays
-            break
     if opts:
-        import aiocron
+        import aiospec  # let go at the loop's next pass (_pass)
 
-        x, soft = aiocron.options(start_in, repeat, opts)
+        for k in _JOB_OPTS:
+            if k in opts:
+                import aiojob  # it keeps the policy
+
+                job = aiospec.job_options(name, opts)  # takes its own options out of opts
+                if job is False:
+                    return False  # conflict="ignore": the schedule there is stays
+                break
+        x, soft = aiospec.options(start_in, repeat, opts)
     at = None
     if isinstance(start_in, (tuple, list)):
         import aiocron
@@ -314,6 +314,8 @@ def _make(name, start_in, repeat, opts):
         j.policy(name, job)
     s[_DUE] += soft
     if x and x[_X_SPEC]:
+        import aiocron
+
         s[_DUE] = _now()
         aiocron.next_wall(s, x, s[_DUE], True)
         _push(s)
@@ -379,7 +381,7 @@ def _fire(s, now, log):
         s[_SKIPPED] += 1
         if log:
             log.warning("[%s] is due but is not an aioctl task", name)
-    elif aioctl._busy(t):
+    elif t[STATE] == RUNNING:
         # The last run has not finished: do not stack another on top.
         s[_SKIPPED] += 1
     elif aioctl.jobs:
@@ -418,6 +420,8 @@ def _pass(alog):
     # One pass of schedule_loop: starts what is due; returns how long it may
     # sleep (ms).
     global _dead
+    if "aiospec" in sys.modules:
+        del sys.modules["aiospec"]  # the schedules are made: its RAM back
     now = _now()
     walls = False
     if _extras:

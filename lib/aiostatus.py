@@ -1,12 +1,15 @@
-# aiostatus: the tree aioctl.status() prints.
+# aiostatus: aioctl.status(), the tree of every task, with the lines that
+# aioschedule, aiojob and aiowatch add to it.
 #
-# Imported by the first status() call: an application that never prints its
-# status (or only from the REPL, now and then) does not keep this code in RAM.
+# aioctl imports it for each status() call (aioctl._lazy) and lets it go
+# after: an application that only looks at its tasks from the REPL, now and
+# then, does not keep this code in RAM while it runs. The other REPL
+# queries are in aioinfo, so that each call loads only what it needs.
 
-import sys
+import time
 import aioctl
-from aioctl import NAME, ARGS, KWARGS, STATE, SINCE, DONE_AT, RESULT, EXC
-from aioctl import NEW, RUNNING, DONE, STOPPED, ERROR, duration
+from aioctl import NAME, ARGS, KWARGS, OPTS, TASK, STATE, SINCE, DONE_AT, RESULT, EXC
+from aioctl import NEW, RUNNING, DONE, STOPPED, ERROR, duration, _find
 from aiolog import datestr
 
 _GREEN = "\033[92m"
@@ -16,64 +19,81 @@ _CYAN = "\033[36m"
 _END = "\033[0m"
 
 
-def show(t, log, debug, indent="    "):
+def status(name=None, log=True, debug=False):
+    # debug: the lines of aioctl.debug() mode too, with aioinfo's help
+    info = aioctl._lazy("aioinfo") if debug or aioctl._debug else None
+    _find(name, show, log, info)
+
+
+def show(t, log, info, indent="    "):
+    # One task's entry. Its parts are separate functions: on a full,
+    # fragmented heap, loading this module needs no large free block.
+    sch = aioctl.sched
+    s = sch and sch._active.get(t[NAME])
+    _head(t, s, sch and sch._offset)  # dates in the schedules' local time
+    if s:
+        _schedule(t, s, indent, info)
+    if sch and sch._watch:
+        _watch(t, indent, sch._watch)
+    if aioctl.jobs:
+        _jobs(t, indent, aioctl.jobs, sch)
+    if info:
+        _debug(t, indent, info)
+    if log and aioctl._log:
+        aioctl._log.cat("[%s]" % t[NAME])
+    print("<" + "-" * 80 + ">")
+
+
+def _debug(t, indent, info):
+    # the lines of debug mode
+    print("%s┗━► args: %r" % (indent, t[ARGS]))
+    print("%s┗━► kwargs: %r" % (indent, t[KWARGS]))
+    if t[DONE_AT] is not None and t[STATE] != NEW:
+        print("%s┗━► runtime: %s" % (indent, duration(t[DONE_AT] - t[SINCE])))
+    if t[EXC] is not None:
+        print("%s┗━► traceback:" % indent)
+        info._traceback(t, indent + "      ")
+
+
+def _head(t, s, off):
+    # the first line: state, since when, result
     name = t[NAME]
     st = t[STATE]
     res = t[RESULT]
-    sch = aioctl.sched
-    s = sch and sch._active.get(name)
-    off = sch and sch._offset  # dates in the schedules' local time
     now = aioctl._now()
     if st == RUNNING:
         since = t[SINCE]
         print("%s●%s %s: status: %srunning%s since %s; %s ago" % (
             _GREEN, _END, name, _GREEN, _END, datestr(since, off), duration(now - since)))
+        return
+    if st == ERROR:
+        dot, word = _RED, _RED + "ERROR" + _END
+        if isinstance(res, Exception):
+            res = "%s%s%s: %s" % (_RED, type(res).__name__, _END, res)
+        else:
+            res = repr(res)
+    elif st == STOPPED:
+        dot, word, res = _YELLOW, _YELLOW + "stopped" + _END, repr(res)
+    elif st == DONE:
+        dot, word, res = "", "done", repr(res)
     else:
-        if st == ERROR:
-            dot, word = _RED, _RED + "ERROR" + _END
-            if isinstance(res, Exception):
-                res = "%s%s%s: %s" % (_RED, type(res).__name__, _END, res)
-            else:
-                res = repr(res)
-        elif st == STOPPED:
-            dot, word, res = _YELLOW, _YELLOW + "stopped" + _END, repr(res)
-        elif st == DONE:
-            dot, word, res = "", "done", repr(res)
-        else:
-            dot, word, res = "", "idle", ""
-        if s:
-            if st == NEW:
-                word = _CYAN + "scheduled" + _END
-            else:
-                word = "scheduled - " + word
-            if st != ERROR:
-                dot = _CYAN
-        when = t[DONE_AT]
-        if when is None:
-            when = datestr(t[SINCE], off)
-        else:
-            when = "%s; %s ago" % (datestr(when, off), duration(now - when))
-        print("%s●%s %s: status: %s @ %s --> result: %s" % (dot, _END if dot else "", name, word, when, res))
+        dot, word, res = "", "idle", ""
     if s:
-        _schedule(t, s, indent, debug)
-    if sch and sch._watch:
-        sch._watch.show(t, indent)
-    if aioctl.jobs:
-        aioctl.jobs.show(t, indent)
-    if debug:
-        print("%s┗━► args: %r" % (indent, t[ARGS]))
-        print("%s┗━► kwargs: %r" % (indent, t[KWARGS]))
-        if t[DONE_AT] is not None and st != NEW:
-            print("%s┗━► runtime: %s" % (indent, duration(t[DONE_AT] - t[SINCE])))
-        if t[EXC] is not None:
-            print("%s┗━► traceback:" % indent)
-            aioctl._traceback(t, indent + "      ")
-    if log and aioctl._log:
-        aioctl._log.cat("[%s]" % name)
-    print("<" + "-" * 80 + ">")
+        if st == NEW:
+            word = _CYAN + "scheduled" + _END
+        else:
+            word = "scheduled - " + word
+        if st != ERROR:
+            dot = _CYAN
+    when = t[DONE_AT]
+    if when is None:
+        when = datestr(t[SINCE], off)
+    else:
+        when = "%s; %s ago" % (datestr(when, off), duration(now - when))
+    print("%s●%s %s: status: %s @ %s --> result: %s" % (dot, _END if dot else "", name, word, when, res))
 
 
-def _schedule(t, s, indent, debug):
+def _schedule(t, s, indent, info):
     # the lines of t's schedule s (see aioschedule's record: _DUE, _FLAG...)
     sch = aioctl.sched
     flag = s[4]
@@ -89,16 +109,57 @@ def _schedule(t, s, indent, debug):
     if last is not None:
         line = "last @ %s --> %s" % (datestr(last, sch._offset), line)
     print("%s┗━► schedule: %s" % (indent, line))
-    if debug:
+    if info:
         every = s[3]
         x = sch._extras.get(t[NAME])
         kind = "every " + duration(every / 1000) if every else "once"
         if x and x[0]:
             kind = "calendar"
         print("%s┗━► schedule: %s, runs: %d, skipped: %d" % (indent, kind, s[5], s[6]))
-        import aiocron
-
         runs = []
-        for tm in aiocron.next_runs(t[NAME], 3):
+        for tm in info.next_runs(t[NAME], 3):
             runs.append("%d-%02d-%02d %02d:%02d:%02d" % tm[:6])
         print("%s┗━► next runs: %s" % (indent, ", ".join(runs)))
+
+
+def _bar(done):
+    n = int(done * 10)
+    return "[%s%s] %d%%" % ("#" * n, "-" * (10 - n), int(done * 100))
+
+
+def _jobs(t, indent, j, sch):
+    # aiojob's lines: progress, retries, the wait for a free slot
+    name = t[NAME]
+    p = j._progress.get(name)
+    if p and p[0] is t[TASK] and t[STATE] == RUNNING:
+        print("%s┗━► progress: %s%s" % (indent, _bar(p[1]), " " + p[2] if p[2] else ""))
+    pol = j._pol.get(name)
+    if pol and pol[1]:  # max_retries (see aiojob._PRIO...)
+        at = j._retry.get(name)
+        if at is not None:
+            left = max(0, at - sch._now())
+            print("%s┗━► retry %d of %d in %s" % (indent, pol[3] + 1, pol[1], duration(left / 1000)))
+        elif pol[3]:
+            print("%s┗━► attempt %d of %d" % (indent, pol[3] + 1, pol[1] + 1))
+    since = j._since.get(name)
+    if since is not None:
+        waited = (sch._now() - since) / 1000
+        print("%s┗━► waiting for a free slot for %s (%d of %d in line, max_concurrent %s)" % (
+            indent, duration(waited), j._queue.index(name) + 1, len(j._queue), j._limit))
+
+
+def _watch(t, indent, w):
+    # aiowatch's lines: restarts, heartbeat
+    name = t[NAME]
+    n = w._restarts.get(name)
+    if n:
+        print("%s┗━► restarts: %d" % (indent, n))
+    opts = t[OPTS]
+    if opts and opts[4]:  # heartbeat ms (see aioctl.OPTS)
+        line = "limit %s s" % (opts[4] / 1000)
+        b = w._beats.get(t[TASK]) if t[STATE] == RUNNING else None
+        if b is not None:
+            line = "%s ago, %s" % (duration(time.ticks_diff(time.ticks_ms(), b) / 1000), line)
+        if w._hung.get(name):
+            line += "; hung %d times" % w._hung[name]
+        print("%s┗━► heartbeat: %s" % (indent, line))

@@ -153,25 +153,6 @@ def _all_there(critical):
     return True
 
 
-# Hooks that aioschedule calls
-
-
-def show(t, indent):
-    name = t[NAME]
-    n = _restarts.get(name)
-    if n:
-        print("%s┗━► restarts: %d" % (indent, n))
-    opts = t[OPTS]
-    if opts and opts[_BEAT]:
-        line = "limit %s s" % (opts[_BEAT] / 1000)
-        b = _beats.get(t[TASK]) if t[STATE] == RUNNING else None
-        if b is not None:
-            line = "%s ago, %s" % (aioctl.duration(time.ticks_diff(time.ticks_ms(), b) / 1000), line)
-        if _hung.get(name):
-            line += "; hung %d times" % _hung[name]
-        print("%s┗━► heartbeat: %s" % (indent, line))
-
-
 def forget(name):
     _restarts.pop(name, None)
     _waiting.pop(name, None)
@@ -181,4 +162,4 @@ def forget(name):
 
 
 _s._clocked.extend((_waiting, _began))
-_s._watch = sys.modules[__name__]
+_s._watch = sys.modules[__name__]  # aioschedule calls forget(); aiostatus reads the dicts

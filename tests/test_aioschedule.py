@@ -403,10 +403,10 @@ async def main():
     aioctl.stop("s")
     print("s" in aioschedule.group())
     aioctl.status("s")
-    await asyncio.sleep_ms(160)
+    await asyncio.sleep_ms(220 - ms())  # status() loads aiostatus: sleep to fixed times
     print(len(starts["s"]))
     print(aioctl.start("s"), "s" in aioschedule.group())
-    await asyncio.sleep_ms(60)
+    await asyncio.sleep_ms(280 - ms())
     print(" ".join(str(x) for x in starts["s"]))
 
 asyncio.run(main())

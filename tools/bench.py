@@ -264,7 +264,7 @@ def row_ram_modules(mpydir):
     out, _ = run("ram.py", ("modules",), mpydir)
     core = list(zip(("aiolog", "aioctl", "aioschedule"), map(int, lines(out, "MODULES")[0])))
     lazy = []
-    for m in ("aiocron", "aiojob", "aiowatch", "aiostatus", "aiostore"):
+    for m in ("aiocron", "aiospec", "aiojob", "aiowatch", "aiostore", "aiostatus", "aioinfo"):
         out, _ = run("ram.py", ("modules", m), mpydir)
         lazy.append((m, int(lines(out, "MODULES")[0][0])))
     return ("RAM to import each module (.mpy): the core in a board's order; each lazily imported "

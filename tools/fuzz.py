@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Generated bad-input fuzz of every public function of aioctl, aioschedule,
-aiolog and aiocron, on the MicroPython unix port, while real tasks run.
+aiolog, aiocron and aiospec (and the functions they import on first use:
+aiojob, aiowatch, aiostore, aiostatus, aioinfo), on the MicroPython unix port, while
+real tasks run.
 
     .venv/bin/python tools/fuzz.py [--cases 3000] [--seed 1] [--first 0] [--mpy] [--show N]
 
@@ -54,7 +56,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIB = os.path.join(ROOT, "lib")
 MPDIR = os.path.join(ROOT, "tests", "mp")
 EXAMPLES = os.path.join(ROOT, "examples")
-MODULES = ("aiolog", "aioctl", "aioschedule", "aiocron")  # fuzzed, in this order
+MODULES = ("aiolog", "aioctl", "aioschedule", "aiocron", "aiospec")  # fuzzed, in this order
 MARK = "@@FZ "
 
 

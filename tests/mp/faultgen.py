@@ -240,10 +240,11 @@ def emit(key, v):
 
 def report(names, extra=None):
     # What happened, for tools/faults.py: times, records, schedules.
+    info_of = aiocron.info  # loads aiostatus now (kept while referenced), before the time is read
     E = ms()
     info = {}
     for n in names:
-        i = aiocron.info(n)
+        i = info_of(n)
         info[n] = None if i is None else (i["state"], i["runs"], i["skipped"], i["next_in"])
     recs = {}
     for n, t in aioctl.group().items():

@@ -72,7 +72,7 @@ NONE_SELECTS = ("aioctl.stop", "aioctl.delete")
 HOOKS = (
     "aioctl.launch", "aioctl.hold",
     "aioschedule.stop", "aioschedule.start", "aioschedule.forget", "aioschedule.ended",
-    "aiocron.options", "aiocron.epoch", "aiocron.base", "aiocron.next_wall",
+    "aiospec.options", "aiospec.job_options", "aiocron.epoch", "aiocron.base", "aiocron.next_wall",
     "aiocron.check_clock", "aiocron.rebase",
 )
 
@@ -1051,7 +1051,9 @@ async def main(cfg):
         await asyncio.sleep_ms(0)
         await asyncio.sleep_ms(0)
         rebuilt = False
-        if destructive and kind != "exc":
+        # (a CancelledError: the call stopped the task that made it, as
+        # shutdown() stops a scheduled run: destructive too)
+        if destructive and (kind != "exc" or isinstance(val, asyncio.CancelledError)):
             await rebuild()
             rebuilt = True
         errs = check_fixture()

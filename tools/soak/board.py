@@ -1,13 +1,13 @@
 # Soak test, the MicroPython side: 50 aioctl tasks of a realistic mix for a
 # given number of seconds, on a small heap:
 #
-#   micropython -X heapsize=112K -c "import sys; sys.argv[:] = ['board', '180']; import board"
+#   micropython -X heapsize=96K -c "import sys; sys.argv[:] = ['board', '180']; import board"
 #
 # with board.mpy, boardinit.mpy and boardend.mpy (mpy-cross) and lib/ (or its
 # .mpy) on MICROPYPATH, as tools/soak.py runs it. argv: seconds [nostall].
 # Report lines start with "SOAK "; tools/soak.py turns them into one table
 # (the checks are there). Everything goes through the public API (aioctl,
-# aioschedule, aiocron.info, aiolog.LogStream, the status tree).
+# aioschedule, aiocron.info at the end, aiolog.LogStream, the status tree).
 #
 # Written for RAM: this script's bytecode and data share the heap with the
 # modules and the 50 tasks. So: the one-off code (adding the tasks, the
@@ -17,17 +17,18 @@
 # literals (interned: no 48 B heap string each), printed words are 10
 # characters at most (interned too); tasks are added in one batch with a
 # collection before each, and gc.threshold() collects every 4 KB, both
-# against fragmentation; the log ring is 256 B; the status() calls drop
-# aiostatus again (and are left out if the heap is too full for it).
+# against fragmentation; the log ring is 256 B; status() is left out if the
+# heap is too full for aiostatus (aioctl lets it go after each call).
 #
 # RAM on this 64-bit unix port, from .mpy (gc.mem_alloc after a collect):
 # interpreter and asyncio 5.4K, this script about 11K, aiocron + aioctl +
-# aioschedule + aiolog 35-37K, aiojob + aiowatch about 16K, the 50 tasks
-# 17K (about 340 B each), and while running about 7-14K more (about 400 B
-# per run going on, the exception each failed task keeps, the watcher's and
-# aiojob's dicts, schedules next_run() replaced that wait in the heap). That
-# is over 96K: the soak needs 112K here (128K from lib/*.py); tools/soak.py
-# prints the figures of each run.
+# aioschedule + aiolog 29K, aiojob + aiowatch about 11K, the 50 tasks 17K
+# (about 340 B each; aiospec, which parses their options, is let go by
+# schedule_loop's first pass), and while running 5-10K more (about 210 B per
+# run going on, the exception each failed task keeps, the watcher's and
+# aiojob's dicts, schedules next_run() replaced that wait in the heap). It
+# fits 96K (128K from lib/*.py); tools/soak.py prints the figures of each
+# run.
 #
 # Tasks (number: names, what they do):
 #   0-19  fast0-19   interval 0.1-0.5 s, a few ms (sleep or busy); misfire
@@ -129,7 +130,8 @@ C = arr()  # retry: failures in a row; plain, self2, slow7: starts by the conduc
 D = arr()  # conductor's stops; retry: failures with no retry left; tmo2: planned failures
 F = arr()  # failures seen by on_error (tmo, hang)
 T = arr()  # of which timeouts (tmo) or hung (hang)
-G = bytearray(_N)  # a run going on (slow, cal: never two); an overrun or hang going on
+G = bytearray(_N)  # a run going on (slow, cal: never two); an overrun or hang going on;
+# self2: it ended its schedule (next_run(None)) and waits for the conductor
 P = arr("H", 2 * _HG)  # interval schedules: start_in, repeat (ms) of task i at 2i, 2i+1 (boardinit)
 CW = [0] * 5  # cal: wall-clock second when scheduled
 seen = {}  # name -> the unexpected exception noted last
@@ -308,6 +310,7 @@ async def selfr(i):
     n = R[i]
     if j == 2 and n % 5 == 0:
         E[j] = None
+        G[i] = 1
         aioschedule.next_run(None)
     elif j == 1 and n % 2 == 0:
         E[j] = e + rep * (k + 1)  # the interval from this start
@@ -363,8 +366,7 @@ def start(i):
 
 
 def status(name, debug=False):
-    aioctl.status(name, log=False, debug=debug)
-    del sys.modules["aiostatus"]  # its 3 KB back; imported again when needed
+    aioctl.status(name, log=False, debug=debug)  # aiostatus is let go after it
 
 
 async def swap(limit):
@@ -454,8 +456,11 @@ async def main():
                 aioctl.delete(NM[_PL + 1])
                 aioctl.add(plain, _PL + 1, name=NM[_PL + 1])
                 C[_PL + 1] += 1
-            over = over + 1 if aiocron.info(NM[_SF + 2])["state"] == "over" else 0
+            # self2 ended its schedule: start it again once that run is over
+            # (boardend checks the schedule's state with aiocron.info)
+            over = over + 1 if G[_SF + 2] else 0
             if over == 2:
+                G[_SF + 2] = 0
                 start(_SF + 2)
             if 0 <= at[0] <= now:
                 at[0] = -1
@@ -481,8 +486,9 @@ async def main():
                     at[k] = -1
                     gc.collect()
                     free = gc.mem_free()
-                    if free < 6000:
-                        # aiostatus is 3 KB of code, and printing takes some more
+                    if free < 10000:
+                        # aiostatus is 7.3 KB of code (let go after the call),
+                        # and printing takes some more
                         print("SOAK", "statusskip", free)
                         continue
                     print("SOAK", "status-mid")  # the tree follows; the host ignores it

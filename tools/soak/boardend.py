@@ -1,10 +1,11 @@
 # Soak test: the end of board.py's run (see there): stops starting runs and
 # prints the report lines. Imported only then.
 
+import gc
+import sys
 import time
 import asyncio
 import aioctl
-import aiocron
 import board as b
 
 td = time.ticks_diff
@@ -20,8 +21,20 @@ async def run():
     await asyncio.sleep_ms(300)  # runs just started enter their functions
     print("SOAK end", el, -b.V[9])
     NM = b.NM
+    for k in range(2):
+        i = PL + k
+        print("SOAK plain", NM[i], b.R[i], b.C[i], b.D[i], it[k],
+              int(aioctl.group()[NM[i]][aioctl.STATE] == aioctl.RUNNING))
+    # Every run ends (schedules stay as they are): aiocron.info loads
+    # aioinfo, which needs the RAM. G first: a hang or overrun going on.
+    going = bytes(b.G)
+    aioctl.stop(None, False)
+    await asyncio.sleep_ms(50)
+    gc.collect()
+    print("SOAK", "ram", "end", gc.mem_alloc(), gc.mem_free())
+    info = sys.modules["aiocron"].info  # aioinfo loaded once, let go after the loop
     for i in range(N):
-        x = aiocron.info(NM[i]) if i < FU or TM <= i < TM + 2 or SF <= i < PL else None
+        x = info(NM[i]) if i < FU or TM <= i < TM + 2 or SF <= i < PL else None
         tol = 1
         if x is None:
             x = {"runs": -1, "skipped": -1, "state": "-"}
@@ -44,17 +57,19 @@ async def run():
                 exp = min(exp, 5 if b.SECS < 60 else 20)
             tol += j == 2
         print("SOAK t", NM[i], NM[i].rstrip("0123456789"), b.R[i], x["runs"], x["skipped"], exp, tol,
-              x["state"].replace(" ", "_"), b.A[i], b.B[i], b.C[i], b.D[i], b.F[i], b.T[i], b.G[i])
-    for k in range(2):
-        i = PL + k
-        print("SOAK plain", NM[i], b.R[i], b.C[i], b.D[i], it[k],
-              int(aioctl.group()[NM[i]][aioctl.STATE] == aioctl.RUNNING))
+              x["state"].replace(" ", "_"), b.A[i], b.B[i], b.C[i], b.D[i], b.F[i], b.T[i], going[i])
     print("SOAK v", *b.V)
-    aioctl.stop()  # restarts and hangs stay in the status tree; aiostatus needs RAM
-    await asyncio.sleep_ms(50)
+    info = x = None
+    # The status() lines of flaky*, tmo*, hang* and plain0: the other tasks
+    # are deleted first, for the RAM aiostatus needs (5.5 KB while it
+    # prints), and one call loads it once.
+    for n in list(aioctl.group()):
+        if not (n[:5] == "flaky" or n[:3] == "tmo" or n[:4] == "hang" or n == "plain0"):
+            aioctl.delete(n)
+    gc.collect()
+    print("SOAK", "ram", "status", gc.mem_alloc(), gc.mem_free())
     print("SOAK status-begin")
-    for p in ("flaky*", "tmo*", "hang*", "plain0"):
-        b.status(p)
+    b.status(None)
     print("SOAK status-end")
     print("SOAK unexpected_count", b.V[8])
     print("SOAK done")

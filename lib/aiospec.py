@@ -1,0 +1,203 @@
+# aiospec: schedule()'s options: options() and job_options() check them,
+# and cron() and compile() (aiocron.cron and aiocron.compile are these) make
+# the calendar specs they give.
+#
+# Needed only while schedules are made: aioschedule imports it for a
+# schedule() with options and lets it go at schedule_loop's next pass, so
+# the parsing code does not stay in RAM (a batch of schedule() calls at boot
+# loads it once). Specs are aiocron's (see there); its next_time() uses them.
+
+from micropython import const
+import aioschedule as _s
+from aioschedule import _seconds
+
+# A spec's layout, as aiocron reads it (see there): byte offsets of the
+# bitmaps, the flag byte and its bit. aiocron is imported only where a
+# calendar needs it, so options without one do not load it.
+_SEC = const(0)
+_MIN = const(8)
+_HR = const(16)
+_MDAY = const(19)
+_MON = const(23)
+_WDAY = const(25)
+_FLAG = const(26)
+_LEN = const(27)
+_OR = const(1)
+
+
+def _put(b, off, v):
+    b[off + (v >> 3)] |= 1 << (v & 7)
+
+
+def _field(b, off, v, lo, hi, name):
+    if v is None:
+        v = range(lo, hi + 1)
+    elif isinstance(v, int):
+        v = (v,)
+    elif v is True or v is False or not isinstance(v, (tuple, list, range, set)):
+        # Not any iterable: iterating a coroutine object here would run it
+        # outside the event loop and corrupt asyncio's task queue.
+        raise ValueError("bad %s %r" % (name, v))
+    n = 0
+    for x in v:
+        # isinstance(True, int) is False in MicroPython: bools land here too
+        if not isinstance(x, int) or not lo <= x <= hi:
+            raise ValueError("%s %r not in %d-%d" % (name, x, lo, hi))
+        _put(b, off, x)
+        n += 1
+    if not n:
+        raise ValueError("empty " + name)
+
+
+def _check(b):
+    # With the day rule AND (and in cron when a day field is *), a spec can
+    # only fail by asking for days its months never have: the earliest
+    # mday > the longest month (Feb: 29, leap years). Any real date falls on
+    # every weekday in some year, Feb 29 too (it moves 5 weekdays every 4
+    # years, and 5 is prime to 7), so wday never makes a spec impossible.
+    # With OR, the wday part alone matches some day of every month.
+    if b[_FLAG] & _OR:
+        return
+    from aiocron import _scan, _has, _mlen
+
+    d = _scan(b, _MDAY, 1, 32)
+    top = 0
+    for m in range(1, 13):
+        if _has(b, _MON, m):
+            top = max(top, 29 if m == 2 else _mlen(1, m))
+    if d > top:
+        ms = ",".join(str(m) for m in range(1, 13) if _has(b, _MON, m))
+        raise ValueError("impossible: mday %d never occurs in month %s" % (d, ms))
+
+
+def compile(secs=0, mins=0, hrs=None, mday=None, month=None, wday=None):
+    # Each field: None (any), an int or an iterable of ints. secs and mins
+    # default to 0, so hrs=6 means 06:00:00 once a day and compile() hourly;
+    # pass mins=None (or secs=None) to fire every minute (second). All given
+    # fields must match, mday AND wday too. wday: Monday = 0 .. Sunday = 6.
+    b = bytearray(_LEN)
+    _field(b, _SEC, secs, 0, 59, "secs")
+    _field(b, _MIN, mins, 0, 59, "mins")
+    _field(b, _HR, hrs, 0, 23, "hrs")
+    _field(b, _MDAY, mday, 1, 31, "mday")
+    _field(b, _MON, month, 1, 12, "month")
+    _field(b, _WDAY, wday, 0, 6, "wday")
+    _check(b)
+    return bytes(b)
+
+
+def _num(s, lo, hi, name):
+    if not s.isdigit() or not lo <= int(s) <= hi:
+        raise ValueError("%s %r not in %d-%d" % (name, s, lo, hi))
+    return int(s)
+
+
+def _cron_field(b, off, text, lo, hi, name):
+    # Items: * a a-b, each optionally /step; joined by commas
+    for item in text.split(","):
+        rng, slash, step = item.partition("/")
+        if rng == "*":
+            a, z = lo, hi
+            if name == "wday":
+                z = 6  # * is Sunday once, not 0 and 7
+        else:
+            a, dash, z = rng.partition("-")
+            a = _num(a, lo, hi, name)
+            if dash:
+                z = _num(z, lo, hi, name)
+                if z < a:
+                    raise ValueError("%s range %r reversed" % (name, item))
+            elif slash:
+                raise ValueError("%s %r: a step needs * or a range" % (name, item))
+            else:
+                z = a
+        n = _num(step, 1, hi, name + " step") if slash else 1
+        for v in range(a, z + 1, n):
+            if name == "wday":
+                v = (v + 6) % 7  # cron: Sunday 0 or 7, Monday 1; here Monday 0
+            _put(b, off, v)
+
+
+def cron(text):
+    # Standard 5-field cron: "min hour mday month wday", seconds 0. wday 0 or
+    # 7 is Sunday. When mday and wday are both restricted, a day matching
+    # either fires; as in Vixie cron, a field starting with * is unrestricted
+    # ("*/2" too).
+    if not isinstance(text, str):
+        raise TypeError("cron: %r is not a cron string" % (text,))
+    f = text.split()
+    if len(f) != 5:
+        raise ValueError("cron needs 5 fields: %r" % text)
+    b = bytearray(_LEN)
+    _put(b, _SEC, 0)
+    _cron_field(b, _MIN, f[0], 0, 59, "mins")
+    _cron_field(b, _HR, f[1], 0, 23, "hrs")
+    _cron_field(b, _MDAY, f[2], 1, 31, "mday")
+    _cron_field(b, _MON, f[3], 1, 12, "month")
+    _cron_field(b, _WDAY, f[4], 0, 7, "wday")
+    if f[2][0] != "*" and f[4][0] != "*":
+        b[_FLAG] = _OR
+    _check(b)
+    return bytes(b)
+
+
+def options(start_in, repeat, opts):
+    # schedule()'s options -> (extras or None, soft-start delay in ms). All
+    # are checked before anything changes.
+    opts = dict(opts)
+    text = opts.pop("cron", None)
+    times = opts.pop("times", None)
+    misfire = opts.pop("misfire", "run")
+    grace = opts.pop("grace", None)
+    jitter = _seconds("jitter", opts.pop("jitter", 0))
+    soft = _seconds("soft_start", opts.pop("soft_start", 0))
+    cal = {}
+    for k in ("secs", "mins", "hrs", "mday", "month", "wday"):
+        if k in opts:
+            cal[k] = opts.pop(k)
+    if opts:
+        raise TypeError("schedule: unknown option %r" % (list(opts)[0],))
+    if misfire != "run" and misfire != "skip":
+        raise ValueError("schedule: misfire %r must be 'run' or 'skip'" % (misfire,))
+    if times is not None and (type(times) is not int or times < 1):
+        raise ValueError("schedule: times %r must be a whole number, 1 or more" % (times,))
+    if grace is not None:
+        grace = _seconds("grace", grace)
+    elif misfire == "skip":
+        grace = 0
+    spec = None
+    if text is not None or cal:
+        if text is not None and cal:
+            raise ValueError("schedule: give cron or calendar fields, not both")
+        if start_in != 0 or not (repeat is False or repeat is None):
+            raise ValueError("schedule: a calendar schedule takes no start_in or repeat")
+        spec = cron(text) if text is not None else compile(**cal)
+    if soft:
+        from aiocron import _random
+
+        soft = _random(soft)
+    if spec is None and times is None and grace is None and not jitter:
+        return None, soft
+    return [spec, None, times, grace, jitter, 0], soft
+
+
+def job_options(name, opts):
+    # Takes aiojob's options out of schedule()'s opts -> a policy (aiojob's
+    # list: priority, max_retries, retry_delay ms, retries made), None if
+    # there is none, False if conflict="ignore" keeps the schedule there is.
+    c = opts.pop("conflict", "replace")
+    if c != "replace" and c != "ignore" and c != "raise":
+        raise ValueError("schedule: conflict %r must be 'replace', 'ignore' or 'raise'" % (c,))
+    if c != "replace" and (name in _s._active or name in _s._parked):
+        if c == "raise":
+            raise ValueError("schedule: %r is scheduled already (conflict='raise')" % (name,))
+        return False
+    pr = opts.pop("priority", 0)
+    if pr is True or pr is False or not isinstance(pr, (int, float)) or pr != pr:
+        raise TypeError("schedule: priority %r must be a number" % (pr,))
+    n = opts.pop("max_retries", 0)
+    if type(n) is not int or n < 0:
+        raise ValueError("schedule: max_retries %r must be a whole number, 0 or more" % (n,))
+    ms = _seconds("retry_delay", opts.pop("retry_delay", 1))
+    if pr or n:
+        return [pr, n, ms or 1, 0]
