@@ -8,6 +8,7 @@ metadata(
 module("aioctl.py", base_path="lib")
 module("aioschedule.py", base_path="lib")
 module("aiolog.py", base_path="lib")
+module("aiologread.py", base_path="lib")
 module("aiocron.py", base_path="lib")
 module("aiospec.py", base_path="lib")
 module("aiojob.py", base_path="lib")

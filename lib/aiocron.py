@@ -225,16 +225,17 @@ _walls = 0  # wall-clock schedules seen then (0: none)
 _changes = -1  # aioschedule._changes then
 
 import aioschedule as _s
+from aiolog import _lazy
 
 
 def __getattr__(attr):
     # cron() and compile() live in aiospec, which aioschedule lets go once
     # the schedules are made; next_runs() and info() (for the REPL and tests)
-    # in aioinfo, let go after each call (aioctl._lazy).
+    # in aioinfo, let go after each call (aiolog._lazy).
     m = _LAZY.get(attr)
     if m is None:
         raise AttributeError(attr)
-    return _s.aioctl._lazy(m, attr)
+    return _lazy(m, attr)
 
 
 def _tm(what, tm, least=8):

@@ -4,11 +4,10 @@
 # made it, so it can be stopped, started again and inspected from the REPL
 # (aiorepl) while the application runs.
 
-import sys
 import time
 import asyncio
 from micropython import const
-from aiolog import match
+from aiolog import match, _lazy
 
 # Task states
 NEW = const(0)  # added, not started yet (waiting for its schedule)
@@ -52,11 +51,11 @@ _debug = False
 sched = None
 # aiojob (job policies, progress) once it is imported; aiostatus reads it.
 jobs = None
-# Imported on first use. aiostatus and aioinfo hold what is only for looking
-# at tasks from the REPL, so a running application does not keep it in RAM.
+# Imported on first use (aiolog._lazy). aiostatus and aioinfo hold what is
+# only for looking at tasks from the REPL: they are let go after each call,
+# so a running application does not keep them in RAM.
 _LAZY = {"progress": "aiojob", "heartbeat": "aiowatch", "status": "aiostatus", "result_all": "aioinfo",
          "traceback": "aioinfo", "debug": "aioinfo", "log": "aioinfo", "follow": "aioinfo"}
-_REPL = ("aiostatus", "aioinfo")
 
 
 def __getattr__(attr):
@@ -64,16 +63,6 @@ def __getattr__(attr):
     if m is None:
         raise AttributeError(attr)
     return _lazy(m, attr)
-
-
-def _lazy(module, attr=None):
-    # Imports module now -> it, or its function attr. The REPL modules are
-    # let go at once: a call holds one while it runs, and its RAM comes back
-    # after, so a status() typed at the REPL leaves nothing behind.
-    m = __import__(module)
-    if module in _REPL:
-        del sys.modules[module]
-    return m if attr is None else getattr(m, attr)
 
 
 def _opt(t, i, default):
@@ -141,25 +130,25 @@ class _Run:
     def send(self, _, exc=None):
         t = self.t
         c = self.coro
-        if c is None and exc is None:
-            # The first step: call the task's function. A plain function
-            # runs here and now; a coroutine function gives a coroutine.
-            if t[TASK] is not asyncio.current_task():
-                raise StopIteration  # stopped and started again before it began
-            try:
-                c = t[FN](*t[ARGS], **t[KWARGS])
-            except Exception as e:
-                self._end(ERROR, e)
-            if not hasattr(c, "send"):
-                self._end(DONE, c)
-            self.coro = c
-            ms = _opt(t, 3, 0)
-            if ms:
-                self.guard = asyncio.create_task(_overrun(t[TASK], ms))
         try:
             if c is None:
-                raise exc  # cancelled before it began
-            return c.send(None) if exc is None else c.throw(exc)
+                if exc is not None:
+                    raise exc  # cancelled before it began
+                if t[TASK] is not asyncio.current_task():
+                    raise StopIteration  # stale: _end leaves the record alone
+                # The first step: a plain function runs here and now; a
+                # coroutine function gives the coroutine to step.
+                r = t[FN](*t[ARGS], **t[KWARGS])
+                if hasattr(r, "send"):
+                    self.coro = c = r
+                    ms = _opt(t, 3, 0)
+                    if ms:
+                        self.guard = asyncio.create_task(_overrun(t[TASK], ms))
+                    return c.send(None)
+                state = DONE
+                res = r
+            else:
+                return c.send(None) if exc is None else c.throw(exc)
         except StopIteration as e:
             state = DONE
             res = e.value
@@ -203,23 +192,28 @@ def _stopped(t):
 
 
 def launch(t, fresh=False):
-    # Start a run of t now. Used by start() and by aioschedule.
+    # Start a run of t now. Used by start() and by aioschedule. What may fail
+    # with MemoryError on a full heap comes first, so the record is left as
+    # it was (not RUNNING with no run: the scheduler would skip it for ever).
     global _starter
-    t[STATE] = RUNNING
-    t[SINCE] = _now()
-    t[DONE_AT] = None
-    t[RESULT] = None
-    t[TASK] = None
+    if t[STATE] is None:  # not a record: raises (TypeError, IndexError) before anything changes
+        raise ValueError("launch: %r is not an aioctl record" % (t,))
+    task = None
     if fresh:
         # add(): the asyncio Task is made a moment later, by one task for a
         # whole batch of add() calls, so that a schedule() right after add()
         # takes the run back before anything is allocated for it (garbage
         # between long-lived records fragments a small heap).
-        _fresh.append(t)
         if _starter is None:
             _starter = asyncio.create_task(_start_fresh())
+        _fresh.append(t)
     else:
-        t[TASK] = asyncio.create_task(_Run(t))
+        task = asyncio.create_task(_Run(t))  # it begins after this returns
+    t[STATE] = RUNNING
+    t[SINCE] = _now()
+    t[DONE_AT] = None
+    t[RESULT] = None
+    t[TASK] = task
 
 
 async def _start_fresh():

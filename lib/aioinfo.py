@@ -2,7 +2,7 @@
 # result_all(), traceback(), debug(), log(), follow(), and aiocron.info()
 # and next_runs() of a schedule.
 #
-# Imported for each call (aioctl._lazy) and let go after, like aiostatus.
+# Imported for each call (aiolog._lazy) and let go after, like aiostatus.
 
 import io
 import sys

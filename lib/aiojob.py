@@ -86,23 +86,29 @@ def _prio(name):
 
 def want(name, s=None, retry=False):
     # A run of name is due: it waits in the queue for its turn. False if one
-    # is waiting already (the due run is dropped, counted as skipped).
+    # is waiting already (the due run is dropped, counted as skipped). The
+    # allocations come first: on MemoryError nothing has changed, and the
+    # loop's next pass tries again.
     if name in _since:
         if s:
             s[_S_SKIPPED] += 1
         return False
     p = _pol.get(name)
-    if p and not retry:
-        if _retry.pop(name, None) is None:
-            p[_TRY] = 0  # a new run, not a retry of the last one
-        else:
-            p[_TRY] += 1  # due with a retry still to come: it is the retry
-    _since[name] = _s._now()
     pr = p[_PRIO] if p else 0
     i = len(_queue)
     while i and _prio(_queue[i - 1]) < pr:
         i -= 1
     _queue.insert(i, name)
+    try:
+        _since[name] = _s._now()
+    except MemoryError:
+        del _queue[i]
+        raise
+    if p and not retry:
+        if _retry.pop(name, None) is None:
+            p[_TRY] = 0  # a new run, not a retry of the last one
+        else:
+            p[_TRY] += 1  # due with a retry still to come: it is the retry
     return True
 
 
@@ -132,12 +138,12 @@ def tick(log, wait):
     now = _s._now()
     for name, at in list(_retry.items()) if _retry else ():
         if at <= now:
-            del _retry[name]
             p = _pol.get(name)
             t = tasks.get(name)
             if p and t and t[STATE] != RUNNING:
+                want(name, None, True)  # on MemoryError the retry stays due
                 p[_TRY] += 1
-                want(name, None, True)
+            del _retry[name]
         else:
             wait = min(wait, at - now)
     if _closing:
@@ -149,22 +155,25 @@ def tick(log, wait):
             i += 1
     del _inflight[i:]
     while _queue and (_limit is None or len(_inflight) < _limit):
-        name = _queue.pop(0)
-        del _since[name]
+        name = _queue[0]
         t = tasks.get(name)
-        if t is None or t[STATE] == RUNNING:
+        go = t is not None and t[STATE] != RUNNING  # else gone, or running already
+        if go:
+            # On MemoryError it stays first in line: the next pass tries again.
+            _inflight.append(t)
+            try:
+                aioctl.launch(t)
+            except MemoryError:
+                _inflight.pop()
+                raise
+        del _queue[0]
+        del _since[name]
+        if not go:
             continue
-        try:
-            aioctl.launch(t)
-        except MemoryError:
-            _queue.insert(0, name)  # still waiting: the next pass tries again
-            _since[name] = now
-            raise
         s = _s._active.get(name)
         if s:
             s[_S_RUNS] += 1
             _s._fired += 1  # a change aiostore saves
-        _inflight.append(t)
     return wait
 
 

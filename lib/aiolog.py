@@ -4,8 +4,8 @@
 # lines, so logging never allocates more than the size it was given.
 
 import io
+import sys
 import time
-import asyncio
 from micropython import const
 
 _SIZE = const(2048)
@@ -45,21 +45,6 @@ def match(pattern, text):
             return False
         i = j + len(part)
     return True
-
-
-def _greps(grep):
-    # grep: "" (everything), a pattern, or a list of patterns, each matched
-    # anywhere in the line.
-    if not grep:
-        return None
-    if not isinstance(grep, (list, tuple)):
-        # Never iterate anything else: a coroutine object would run outside
-        # the event loop.
-        grep = (grep,)
-    greps = []
-    for g in grep:
-        greps.append(("*%s*" % (g,)).encode())
-    return greps
 
 
 class LogStream(io.IOBase):
@@ -104,76 +89,31 @@ class LogStream(io.IOBase):
             self._event.set()
         return len(data)
 
-    def _find(self, pos):
-        # Position of the first newline written at or after pos, or -1.
-        buf = self._buf
-        size = self._size
-        i = pos % size
-        n = self._end - pos
-        first = min(n, size - i)
-        k = buf.find(b"\n", i, i + first)
-        if k >= 0:
-            return pos + k - i
-        if first < n:
-            k = buf.find(b"\n", 0, n - first)
-            if k >= 0:
-                return pos + first + k
-        return -1
-
-    def _print(self, pos, greps):
-        # Prints the matching complete lines written at or after position
-        # pos; returns the position after the last one. Lines are cut from the
-        # ring one at a time, so reading never copies the whole ring.
-        size = self._size
-        if pos < self._end - size:
-            # Overwritten meanwhile: from the oldest whole line still there.
-            pos = self._end - size
-            if not self._nl:
-                k = self._find(pos)
-                if k < 0:
-                    return pos
-                pos = k + 1
-        while True:
-            k = self._find(pos)
-            if k < 0:
-                return pos
-            i = pos % size
-            j = k % size
-            mv = self._mv
-            line = bytes(mv[i:j]) if i <= j else bytes(mv[i:]) + bytes(mv[:j])
-            if greps is None:
-                wanted = True
-            else:
-                wanted = False
-                for g in greps:
-                    if match(g, line):
-                        wanted = True
-                        break
-            if wanted:
-                try:
-                    print(line.decode())
-                except UnicodeError:
-                    print(repr(line)[2:-1])
-            pos = k + 1
-
     def cat(self, grep=""):
-        if self._buf is not None:
-            self._print(0, _greps(grep))
+        # Prints the lines that match grep (see aiologread, which holds the
+        # reading side of the stream: it is imported for the call and let go
+        # after, as only the REPL and status() read the log).
+        _lazy("aiologread", "cat")(self, grep)
 
-    async def follow(self, grep="", wait=50):
-        # Like tail -F | grep: prints matching lines as they are written.
-        # wait: ms to let a burst of writes finish before printing.
-        if type(wait) is not int or wait < 0:
-            raise ValueError("follow: wait %r (ms)" % (wait,))
-        greps = _greps(grep)
-        if self._event is None:
-            self._event = asyncio.Event()
-        pos = self._end
-        while True:
-            await self._event.wait()
-            self._event.clear()
-            await asyncio.sleep_ms(wait)
-            pos = self._print(pos, greps)
+    def follow(self, grep="", wait=50):
+        # Like tail -F | grep: prints matching lines as they are written
+        # (a coroutine: await it).
+        return _lazy("aiologread", "follow")(self, grep, wait)
+
+
+# Modules for the REPL (aioctl.status() and the other queries, reading the
+# log): _lazy() lets them go as soon as it has imported them, so a call holds
+# one while it runs and its RAM comes back after.
+_LET_GO = ("aiostatus", "aioinfo", "aiologread")
+
+
+def _lazy(module, attr=None):
+    # Imports module now -> it, or its function attr (aioctl, aioschedule and
+    # aiocron find their lazily imported functions through it).
+    m = __import__(module)
+    if module in _LET_GO:
+        del sys.modules[module]
+    return m if attr is None else getattr(m, attr)
 
 
 streamlog = LogStream()

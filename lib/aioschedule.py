@@ -12,7 +12,7 @@ import asyncio
 from micropython import const
 import aioctl
 from aioctl import NAME, STATE, SINCE, RUNNING, ERROR
-from aiolog import match
+from aiolog import match, _lazy
 
 # A schedule is a list (less RAM than an object, as in aioctl). Lists compare item
 # by item: due time first, then a unique number, so the heap never looks
@@ -141,7 +141,7 @@ def __getattr__(attr):
     m = _LAZY.get(attr)
     if m is None:
         raise AttributeError(attr)
-    return aioctl._lazy(m, attr)
+    return _lazy(m, attr)
 
 
 class _Nap:

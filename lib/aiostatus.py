@@ -1,7 +1,7 @@
 # aiostatus: aioctl.status(), the tree of every task, with the lines that
 # aioschedule, aiojob and aiowatch add to it.
 #
-# aioctl imports it for each status() call (aioctl._lazy) and lets it go
+# aioctl imports it for each status() call (aiolog._lazy) and lets it go
 # after: an application that only looks at its tasks from the REPL, now and
 # then, does not keep this code in RAM while it runs. The other REPL
 # queries are in aioinfo, so that each call loads only what it needs.
@@ -10,7 +10,7 @@ import time
 import aioctl
 from aioctl import NAME, ARGS, KWARGS, OPTS, TASK, STATE, SINCE, DONE_AT, RESULT, EXC
 from aioctl import NEW, RUNNING, DONE, STOPPED, ERROR, duration, _find
-from aiolog import datestr
+from aiolog import LogStream, datestr, _lazy
 
 _GREEN = "\033[92m"
 _YELLOW = "\033[33;1m"
@@ -20,12 +20,22 @@ _END = "\033[0m"
 
 
 def status(name=None, log=True, debug=False):
-    # debug: the lines of aioctl.debug() mode too, with aioinfo's help
-    info = aioctl._lazy("aioinfo") if debug or aioctl._debug else None
-    _find(name, show, log, info)
+    # debug: the lines of aioctl.debug() mode too, with aioinfo's help. The
+    # log lines of a LogStream are read with aiologread, imported once here
+    # (its cat() method would import it again for each task).
+    info = _lazy("aioinfo") if debug or aioctl._debug else None
+    st = aioctl._log
+    cat = None
+    if log and st:
+        cat = _lazy("aiologread", "cat") if isinstance(st, LogStream) else _cat
+    _find(name, show, cat, info)
 
 
-def show(t, log, info, indent="    "):
+def _cat(st, grep):
+    st.cat(grep)  # a stream of set_log() that is not a LogStream
+
+
+def show(t, cat, info, indent="    "):
     # One task's entry. Its parts are separate functions: on a full,
     # fragmented heap, loading this module needs no large free block.
     sch = aioctl.sched
@@ -39,8 +49,8 @@ def show(t, log, info, indent="    "):
         _jobs(t, indent, aioctl.jobs, sch)
     if info:
         _debug(t, indent, info)
-    if log and aioctl._log:
-        aioctl._log.cat("[%s]" % t[NAME])
+    if cat:
+        cat(aioctl._log, "[%s]" % t[NAME])
     print("<" + "-" * 80 + ">")
 
 

@@ -32,7 +32,7 @@ MPY_CROSS = tool("mpy-cross")
 # "lateness20". ram_modules: RAM to import each module; cron_cpu: CPU to
 # compute the next due time of a cron spec; ram_cron: RAM per calendar
 # schedule.
-ROWS = ["lateness20", "lateness200", "drift", "burst", "limit", "idle_cpu", "ram_task", "ram_import",
+ROWS = ["lateness20", "lateness200", "drift", "burst", "limit", "idle_cpu", "ram_task", "ram_run", "ram_import",
         "ram_modules", "cron_cpu", "ram_cron", "ram_task_96k", "fit_96k"]
 
 
@@ -252,6 +252,15 @@ def row_ram_task(libdir):
             "≤ 400 B", ok(per <= 400))
 
 
+def row_ram_run(libdir):
+    n = 50
+    out, _ = run("ram.py", ("run", n), libdir)
+    ctl, bare = map(int, lines(out, "RUN")[0])
+    return ("RAM per run going on (N=%d tasks in `await asyncio.sleep()`; the task's own "
+            "coroutine included)" % n,
+            "%d B (a plain asyncio task of the same coroutine: %d B)" % (ctl // n, bare // n), "—", "")
+
+
 def row_ram_import(mpydir):
     out, _ = run("ram.py", ("import",), mpydir)
     lib, with_fw = map(int, lines(out, "IMPORT")[0])
@@ -264,7 +273,7 @@ def row_ram_modules(mpydir):
     out, _ = run("ram.py", ("modules",), mpydir)
     core = list(zip(("aiolog", "aioctl", "aioschedule"), map(int, lines(out, "MODULES")[0])))
     lazy = []
-    for m in ("aiocron", "aiospec", "aiojob", "aiowatch", "aiostore", "aiostatus", "aioinfo"):
+    for m in ("aiocron", "aiospec", "aiojob", "aiowatch", "aiostore", "aiostatus", "aioinfo", "aiologread"):
         out, _ = run("ram.py", ("modules", m), mpydir)
         lazy.append((m, int(lines(out, "MODULES")[0][0])))
     return ("RAM to import each module (.mpy): the core in a board's order; each lazily imported "
@@ -377,6 +386,7 @@ def main():
             ("limit", row_limit, libdir),
             ("idle_cpu", row_idle, libdir, idle_s),
             ("ram_task", row_ram_task, libdir),
+            ("ram_run", row_ram_run, libdir),
             ("ram_import", row_ram_import, mpydir),
             ("ram_modules", row_ram_modules, mpydir),
             ("cron_cpu", row_cron_cpu, libdir, cron_n),

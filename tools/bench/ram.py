@@ -5,6 +5,8 @@
 #   micropython ram.py per N    RAM per scheduled task, N tasks
 #   micropython ram.py per N cron   the same with a calendar: cron="0 6 * * *"
 #   micropython ram.py fill     scheduled tasks added until MemoryError
+#   micropython ram.py run N    RAM per run going on: N aioctl tasks that sleep,
+#                               against N plain asyncio tasks of the same coroutine
 import sys
 import gc
 
@@ -115,7 +117,32 @@ async def fill():
     print("FILL %d %d" % (ok, loop))
 
 
+async def nap(i):
+    await asyncio.sleep(HOUR)
+
+
+async def runs(n):
+    # The records are made first (aioctl.add of tasks scheduled an hour away),
+    # so that only the runs are measured: aioctl.start() of each, against
+    # asyncio.create_task() of the same coroutine function.
+    for i in range(n):
+        aioctl.add(nap, i, name="r%d" % i)
+        aioschedule.schedule("r%d" % i, start_in=HOUR)
+    await asyncio.sleep_ms(0)
+    a = used()
+    bare = [asyncio.create_task(nap(i)) for i in range(n)]
+    await asyncio.sleep_ms(0)
+    b = used()
+    for i in range(n):
+        aioctl.start("r%d" % i)
+    await asyncio.sleep_ms(0)
+    c = used()
+    print("RUN %d %d" % (c - b, b - a))
+
+
 if MODE == "per":
     asyncio.run(per(int(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else None))
+elif MODE == "run":
+    asyncio.run(runs(int(sys.argv[2])))
 else:
     asyncio.run(fill())
