@@ -117,12 +117,11 @@ class _Run:
     # coroutine: asyncio calls send() and throw(), which step the task's own
     # coroutine and put the outcome in the record. On 64-bit unix this object
     # takes 64 B against 224 B for a wrapper's frame, for every run going on.
+    # Defaults for every run; launch() sets t, the record.
+    coro = None  # the task's coroutine, once begun
     late = None  # the exception the run fails with once cancelled (_fail)
     guard = None  # the _overrun task of a run with a timeout
-
-    def __init__(self, t):
-        self.t = t
-        self.coro = None  # the task's coroutine, once begun
+    done = StopIteration()  # raised to end the asyncio Task: made once
 
     def throw(self, exc):
         return self.send(None, exc)
@@ -134,16 +133,16 @@ class _Run:
             if c is None:
                 if exc is not None:
                     raise exc  # cancelled before it began
-                if t[TASK] is not asyncio.current_task():
-                    raise StopIteration  # stale: _end leaves the record alone
+                if t[TASK] is None or t[TASK].coro is not self:
+                    raise StopIteration  # stale: the record is left alone below
                 # The first step: a plain function runs here and now; a
                 # coroutine function gives the coroutine to step.
                 r = t[FN](*t[ARGS], **t[KWARGS])
                 if hasattr(r, "send"):
                     self.coro = c = r
-                    ms = _opt(t, 3, 0)
-                    if ms:
-                        self.guard = asyncio.create_task(_overrun(t[TASK], ms))
+                    o = t[OPTS]
+                    if o and o[3]:  # timeout ms
+                        self.guard = asyncio.create_task(_overrun(t[TASK], o[3]))
                     return c.send(None)
                 state = DONE
                 res = r
@@ -158,15 +157,12 @@ class _Run:
         except Exception as e:
             state = ERROR
             res = e
-        self._end(state, res)
-
-    def _end(self, state, res):
-        # Records how the run ended, then ends its asyncio Task.
-        t = self.t
+        # The run has ended: record how, then end its asyncio Task.
         self.coro = None
         if self.guard:
             self.guard.cancel()
-        if t[TASK] is asyncio.current_task():  # else stale: stopped and started again
+        task = t[TASK]
+        if task is not None and task.coro is self:  # else stale: stopped and started again
             if state == STOPPED:
                 if t[STATE] != STOPPED:  # cancelled from outside aioctl.stop()
                     _stopped(t)
@@ -182,7 +178,16 @@ class _Run:
             t[TASK] = None  # frees the finished asyncio Task and this run
             if sched:
                 sched.ended(t)
-        raise StopIteration
+        e = self.done
+        e.__traceback__ = None  # raised again and again: no traceback piles up
+        raise e
+
+
+def _task(t):
+    # A new run of t, as an asyncio Task (no __init__: quicker to make).
+    r = _Run()
+    r.t = t
+    return asyncio.create_task(r)
 
 
 def _stopped(t):
@@ -208,7 +213,7 @@ def launch(t, fresh=False):
             _starter = asyncio.create_task(_start_fresh())
         _fresh.append(t)
     else:
-        task = asyncio.create_task(_Run(t))  # it begins after this returns
+        task = _task(t)  # it begins after this returns
     t[STATE] = RUNNING
     t[SINCE] = _now()
     t[DONE_AT] = None
@@ -226,7 +231,7 @@ def _flush():
     for t in _fresh:
         # Skip runs taken back (hold), stopped, or started again meanwhile.
         if t[STATE] == RUNNING and t[TASK] is None:
-            t[TASK] = asyncio.create_task(_Run(t))
+            t[TASK] = _task(t)
     _fresh.clear()
 
 

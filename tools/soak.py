@@ -427,8 +427,8 @@ def evaluate(args, rc, r, wall):
     else:
         check("heartbeat", "no data", "", False)
     if r["statusskip"]:
-        info("status() while running", "%d of 2 left out: %s bytes free (< 10000: aiostatus needs 7.3 KB "
-             "for its code while it prints)" % (len(r["statusskip"]), ", ".join(map(str, r["statusskip"]))))
+        info("status() while running", "%d of 2 left out: %s bytes free (< 10000: aiostatus and aiologread "
+             "need about 7 KB for their code while it prints)" % (len(r["statusskip"]), ", ".join(map(str, r["statusskip"]))))
     # watchdog
     if v[6]:
         gaps = [g for g in r["gaps"] if not overlaps(g[0], g[1], stall + outage)]

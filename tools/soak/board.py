@@ -487,8 +487,8 @@ async def main():
                     gc.collect()
                     free = gc.mem_free()
                     if free < 10000:
-                        # aiostatus is 7.3 KB of code (let go after the call),
-                        # and printing takes some more
+                        # aiostatus and aiologread are about 7 KB of code
+                        # (let go after the call); printing takes some more
                         print("SOAK", "statusskip", free)
                         continue
                     print("SOAK", "status-mid")  # the tree follows; the host ignores it
