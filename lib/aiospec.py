@@ -170,7 +170,8 @@ def options(start_in, repeat, opts):
         if text is not None and cal:
             raise ValueError("schedule: give cron or calendar fields, not both")
         if start_in != 0 or not (repeat is False or repeat is None):
-            raise ValueError("schedule: a calendar schedule takes no start_in or repeat")
+            raise ValueError("schedule: a calendar schedule takes no start_in or repeat, not %r, %r" % (
+                start_in, repeat))
         spec = cron(text) if text is not None else compile(**cal)
     if soft:
         from aiocron import _random

@@ -374,7 +374,7 @@ def test_bad_calendar_input_changes_nothing(mp):
         "ValueError schedule: misfire 'later' must be 'run' or 'skip'",
         "ValueError aioschedule: grace -5 is negative",
         "TypeError aioschedule: jitter must be a number of seconds, not '2'",
-        "ValueError schedule: a calendar schedule takes no start_in or repeat",
+        "ValueError schedule: a calendar schedule takes no start_in or repeat, not 0, 60",
         "ValueError schedule: give cron or calendar fields, not both",
         "TypeError schedule: unknown option 'colour'",
     ]

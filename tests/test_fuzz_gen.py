@@ -257,3 +257,23 @@ def test_logstream_follow_checks_wait(mp):
         """
     )
     assert out.strip() == "names it", out
+
+
+def test_a_calendar_with_start_in_names_the_values(mp):
+    # Case 2204 of the 3000-case run: schedule_task(1, 0.05, hrs=...) gave a
+    # decorator whose error ("takes no start_in or repeat") named neither
+    # value, so a decorated function's author could not tell which was wrong.
+    out = mp.run(
+        """
+        import aioctl, aioschedule
+
+        try:
+            @aioschedule.schedule_task(1, 0.05, hrs=6)
+            @aioctl.aiotask
+            async def job():
+                pass
+        except ValueError as e:
+            print(e)
+        """
+    )
+    assert out.strip() == "schedule: a calendar schedule takes no start_in or repeat, not 1, 0.05", out
