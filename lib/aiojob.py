@@ -168,9 +168,11 @@ def tick(log, wait):
                 raise
         del _queue[0]
         del _since[name]
-        if not go:
-            continue
         s = _s._active.get(name)
+        if not go:
+            if t is not None and s:
+                s[_S_SKIPPED] += 1  # started meanwhile (aioctl.start): this start is dropped
+            continue
         if s:
             s[_S_RUNS] += 1
             _s._fired += 1  # a change aiostore saves
