@@ -11,7 +11,7 @@ import heapq
 import asyncio
 from micropython import const
 import aioctl
-from aioctl import NAME, STATE, SINCE, RUNNING, ERROR
+from aioctl import STATE, RUNNING, ERROR
 from aiolog import match, _lazy
 
 # A schedule is a list (less RAM than an object, as in aioctl). Lists compare item
