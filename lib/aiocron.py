@@ -225,17 +225,14 @@ _walls = 0  # wall-clock schedules seen then (0: none)
 _changes = -1  # aioschedule._changes then
 
 import aioschedule as _s
-from aiolog import _lazy
+from aiolog import _lazy_attr
 
 
 def __getattr__(attr):
     # cron() and compile() live in aiospec, which aioschedule lets go once
     # the schedules are made; next_runs() and info() (for the REPL and tests)
     # in aioinfo, let go after each call (aiolog._lazy).
-    m = _LAZY.get(attr)
-    if m is None:
-        raise AttributeError(attr)
-    return _lazy(m, attr)
+    return _lazy_attr(_LAZY, attr)
 
 
 def _tm(what, tm, least=8):

@@ -7,7 +7,7 @@
 import time
 import asyncio
 from micropython import const
-from aiolog import match, _lazy
+from aiolog import match, _lazy, _lazy_attr
 
 # Task states
 NEW = const(0)  # added, not started yet (waiting for its schedule)
@@ -59,10 +59,7 @@ _LAZY = {"progress": "aiojob", "heartbeat": "aiowatch", "status": "aiostatus", "
 
 
 def __getattr__(attr):
-    m = _LAZY.get(attr)
-    if m is None:
-        raise AttributeError(attr)
-    return _lazy(m, attr)
+    return _lazy_attr(_LAZY, attr)
 
 
 def _opt(t, i, default):

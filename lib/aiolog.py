@@ -116,4 +116,13 @@ def _lazy(module, attr=None):
     return m if attr is None else getattr(m, attr)
 
 
+def _lazy_attr(table, attr):
+    # The module __getattr__ of aioctl, aioschedule and aiocron: table maps
+    # the names they find on first use to the module that holds each.
+    m = table.get(attr)
+    if m is None:
+        raise AttributeError(attr)
+    return _lazy(m, attr)
+
+
 streamlog = LogStream()

@@ -12,7 +12,7 @@ import asyncio
 from micropython import const
 import aioctl
 from aioctl import STATE, RUNNING, ERROR
-from aiolog import match, _lazy
+from aiolog import match, _lazy_attr
 
 # A schedule is a list (less RAM than an object, as in aioctl). Lists compare item
 # by item: due time first, then a unique number, so the heap never looks
@@ -138,10 +138,7 @@ _changes = 0  # schedules made or removed: aiocron looks again for wall-clock on
 
 
 def __getattr__(attr):
-    m = _LAZY.get(attr)
-    if m is None:
-        raise AttributeError(attr)
-    return _lazy(m, attr)
+    return _lazy_attr(_LAZY, attr)
 
 
 class _Nap:

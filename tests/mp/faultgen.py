@@ -238,9 +238,15 @@ def emit(key, v):
         print("@@V", key, repr(v))
 
 
+# aiocron.info lives in aioinfo, which is let go after each call: kept from
+# the start, it is loaded (from .py: compiled, a few ms) before any fault,
+# not in the report, where that would block the loop just before the time
+# is read.
+info_of = aiocron.info
+
+
 def report(names, extra=None):
     # What happened, for tools/faults.py: times, records, schedules.
-    info_of = aiocron.info  # loads aiostatus now (kept while referenced), before the time is read
     E = ms()
     info = {}
     for n in names:
