@@ -128,7 +128,7 @@ A = arr()  # planned: failures raised, overruns begun, hangs begun; self: starts
 B = arr()  # retries (runs that were one)
 C = arr()  # retry: failures in a row; plain, self2, slow7: starts by the conductor
 D = arr()  # conductor's stops; retry: failures with no retry left; tmo2: planned failures
-F = arr()  # failures seen by on_error (tmo, hang)
+F = arr()  # failures seen by on_error (tmo, hang); self: interval starts in A that passed while it waited
 T = arr()  # of which timeouts (tmo) or hung (hang)
 G = bytearray(_N)  # a run going on (slow, cal: never two); an overrun or hang going on;
 # self2: it ended its schedule (next_run(None)) and waits for the conductor
@@ -307,6 +307,10 @@ async def selfr(i):
     now = tm()
     k = 0 if e is None else td(now, e) // rep
     A[i] += k
+    # Of those, the scheduler counts as skipped only the ones it reached
+    # before this run replaced its next start (next_run): a run that began
+    # late because the loop was stalled after starting it replaces them first.
+    F[i] += k
     n = R[i]
     if j == 2 and n % 5 == 0:
         E[j] = None
