@@ -1,0 +1,188 @@
+// A virtual Raspberry Pi Pico: MicroPython's RPI_PICO firmware in rp2040js.
+//
+//   node vpico.mjs BOOTROM FIRMWARE FS_IMAGE [--realtime]
+//
+// stdin and stdout carry the bytes of the board's USB CDC serial port (the
+// REPL); messages go to stderr as "vpico: ...". FS_IMAGE is the littlefs
+// region of the flash (the last 1408 KB, from offset 0xA0000): loaded at
+// start, and every erase or program the firmware makes there is written back
+// to the file at once, so a kill -9 keeps what MicroPython wrote.
+// Ends when stdin closes. Exit status 2: a file could not be used; 3: the
+// firmware stopped (breakpoint, hard fault).
+//
+// Idle time is skipped: while the CPU waits (WFE/WFI) the emulated clock
+// jumps to its next alarm, so asyncio.sleep(1) costs no real second. With
+// --realtime, the emulated clock never runs ahead of real time.
+
+import fs from 'node:fs';
+import { Simulator, USBCDC } from 'rp2040js';
+
+const FS_START = 0xa0000;
+const FS_SIZE = 352 * 4096;
+const NS_PER_CYCLE = 1e9 / 125e6; // what rp2040js's Simulator counts
+// Our breakpoint numbers for the two ROM functions we take over.
+const BKPT_ERASE = 0x51;
+const BKPT_PROGRAM = 0x52;
+
+function fail(msg, status) {
+  process.stderr.write(`vpico: ${msg}\n`);
+  process.exit(status);
+}
+
+function readFile(path, what) {
+  try {
+    return fs.readFileSync(path);
+  } catch (e) {
+    fail(`cannot read the ${what} ${path}: ${e.code || e.message}`, 2);
+  }
+}
+
+const [romPath, firmwarePath, imagePath] = process.argv.slice(2);
+const realtime = process.argv.includes('--realtime');
+if (!imagePath) fail('usage: node vpico.mjs BOOTROM FIRMWARE FS_IMAGE [--realtime]', 2);
+const rom = readFile(romPath, 'boot ROM');
+const firmware = readFile(firmwarePath, 'firmware');
+const image = readFile(imagePath, 'flash image');
+if (rom.length !== 16384) fail(`${romPath}: a boot ROM is 16384 bytes, not ${rom.length}`, 2);
+if (image.length !== FS_SIZE) fail(`${imagePath}: a flash image is ${FS_SIZE} bytes, not ${image.length}`, 2);
+// An ARM vector table starts at 0x100 (after the 256-byte boot2): its
+// initial stack pointer must be in RAM.
+if (firmware.length < 0x200 || firmware.length > FS_START || (firmware.readUInt32LE(0x100) >>> 28) !== 2) {
+  fail(`${firmwarePath} is not an RP2040 firmware .bin (loaded at flash offset 0)`, 2);
+}
+
+const sim = new Simulator();
+const mcu = sim.rp2040;
+// rp2040js logs through console (stdout, our serial port): send its errors
+// to stderr, and its notes on unimplemented peripherals nowhere unless
+// VPICO_LOG=1.
+const note = (level) => (name, msg) => process.stderr.write(`vpico: ${level} [${name}] ${msg}\n`);
+const quiet = () => {};
+const verbose = !!process.env.VPICO_LOG;
+mcu.logger = {
+  debug: verbose ? note('debug') : quiet,
+  info: verbose ? note('info') : quiet,
+  warn: verbose ? note('warning') : quiet,
+  error: note('error'),
+};
+const { core, clock, flash } = mcu;
+mcu.loadBootrom(new Uint32Array(rom.buffer.slice(rom.byteOffset, rom.byteOffset + rom.length)));
+flash.set(firmware, 0);
+flash.set(image, FS_START);
+const imageFd = fs.openSync(imagePath, 'r+');
+
+// rp2040js does not emulate the flash chip's erase and program commands.
+// The firmware reaches them through the boot ROM's flash_range_erase and
+// flash_range_program, found by their codes in the ROM's function table
+// (a 16-bit pointer at 0x14 to pairs of 16-bit code and address): put a
+// breakpoint at their entry and do their work here instead.
+const rom16 = new Uint16Array(mcu.bootrom.buffer);
+function patchRomFunction(name, bkpt) {
+  const code = name.charCodeAt(0) | (name.charCodeAt(1) << 8);
+  for (let i = rom16[0x14 >> 1] >> 1; rom16[i]; i += 2) {
+    if (rom16[i] === code) {
+      rom16[(rom16[i + 1] & ~1) >> 1] = 0xbe00 | bkpt;
+      return;
+    }
+  }
+  fail(`${romPath}: no ROM function '${name}' (not an RP2040 boot ROM?)`, 2);
+}
+patchRomFunction('RE', BKPT_ERASE);
+patchRomFunction('RP', BKPT_PROGRAM);
+
+function saveFlash(offset, count) {
+  const start = Math.max(offset, FS_START);
+  const end = Math.min(offset + count, FS_START + FS_SIZE);
+  if (start < end) fs.writeSync(imageFd, flash, start, end - start, start - FS_START);
+}
+
+let stopped = false;
+mcu.onBreak = (code) => {
+  const r = core.registers;
+  if (code === BKPT_ERASE) {
+    // flash_range_erase(offset, count, block_size, block_cmd)
+    flash.fill(0xff, r[0], r[0] + r[1]);
+    saveFlash(r[0], r[1]);
+  } else if (code === BKPT_PROGRAM) {
+    // flash_range_program(offset, data, count): programming only clears bits
+    for (let i = 0; i < r[2]; i++) flash[r[0] + i] &= mcu.readUint8(r[1] + i);
+    saveFlash(r[0], r[2]);
+  } else {
+    stopped = true;
+    fail(`the firmware stopped at a breakpoint (bkpt ${code}, pc 0x${(core.PC - 2).toString(16)})`, 3);
+  }
+  core.PC = core.LR & ~1; // return to the caller, as the ROM function would
+};
+
+// The USB host side. Bytes from stdin wait here until the firmware asks for
+// a packet; a request that finds nothing is held until bytes come (rp2040js
+// answers it at once with an empty packet, which keeps the CPU polling and
+// the clock from skipping idle time).
+const cdc = new USBCDC(mcu.usbCtrl);
+let inbox = Buffer.alloc(0);
+let wanted = 0; // size of a read the firmware is waiting on
+function feed() {
+  if (wanted && inbox.length) {
+    const n = Math.min(wanted, inbox.length);
+    wanted = 0;
+    mcu.usbCtrl.endpointReadDone(cdc.outEndpoint, new Uint8Array(inbox.subarray(0, n)));
+    inbox = inbox.subarray(n);
+  }
+}
+mcu.usbCtrl.onEndpointRead = (endpoint, size) => {
+  if (endpoint === cdc.outEndpoint) {
+    wanted = size;
+    feed();
+  }
+};
+cdc.onSerialData = (data) => process.stdout.write(Buffer.from(data));
+// The firmware prints its banner before a host is there to read it: like
+// rp2040js's MicroPython demo, press Enter once connected, so a prompt shows
+// when the REPL is ready.
+cdc.onDeviceConnected = () => {
+  if (process.env.VPICO_LOG) process.stderr.write(`vpico: connected at ${clock.nanos / 1e6} ms\n`);
+  inbox = Buffer.concat([Buffer.from('\r'), inbox]);
+  feed();
+};
+
+let idle = false; // the run loop is parked until the host sends bytes
+process.stdin.on('data', (chunk) => {
+  inbox = inbox.length ? Buffer.concat([inbox, chunk]) : chunk;
+  feed();
+  if (idle) {
+    idle = false;
+    setImmediate(run);
+  }
+});
+process.stdin.on('end', () => process.exit(0));
+process.stdout.on('error', () => process.exit(0)); // the reader is gone
+
+const realStart = performance.now();
+function run() {
+  if (stopped) return;
+  const until = performance.now() + 20; // then let I/O in
+  do {
+    for (let i = 0; i < 20000; i++) {
+      if (!core.waiting) {
+        clock.tick(core.executeInstruction() * NS_PER_CYCLE);
+        continue;
+      }
+      const dt = clock.nanosToNextAlarm;
+      if (dt <= 0) {
+        // Waiting with nothing scheduled: only the host can wake it.
+        idle = true;
+        return;
+      }
+      const ahead = (clock.nanos + dt) / 1e6 - (performance.now() - realStart);
+      if (realtime && ahead > 0) {
+        setTimeout(run, ahead);
+        return;
+      }
+      clock.tick(dt);
+    }
+  } while (performance.now() < until);
+  setImmediate(run);
+}
+
+core.PC = 0x10000000; // boot2 at the start of flash, as the ROM would
+run();

@@ -1,0 +1,556 @@
+#!/usr/bin/env python3
+"""A virtual Raspberry Pi Pico: the real MicroPython RPI_PICO firmware
+running in the rp2040js emulator (Node.js, tools/pico/).
+
+Command line:
+
+  vpico.py run [--flash IMAGE] [--lib DIR ...] [--timeout S] [-X heapsize=N]
+               [--realtime] script.py [args ...]
+      Boots the Pico, runs script.py through the raw REPL and exits like the
+      unix `micropython` command: the program's output on stdout, an uncaught
+      exception's traceback on stderr and status 1, `sys.exit(n)` status n.
+  vpico.py serve [--link PATH] [--flash IMAGE] [--lib DIR ...] [--realtime]
+      A pseudo-terminal bridged to the Pico's USB serial port, for stock
+      `mpremote connect DEVICE ...`; prints the device path on the first line
+      of stdout once the REPL is up, then runs until SIGTERM/SIGINT.
+
+  Exit status 2: setup error (firmware, boot ROM, node/npm missing or
+  unusable); 3: the emulator failed or did not boot; 124: --timeout passed.
+
+From Python (tests), boot once and run many scripts:
+
+  from vpico import Pico
+  with Pico(libdirs=[...], flash=None) as p:
+      out, err, rc = p.run("print(1)\n", timeout=60)   # code, or a path
+      out, err, rc = p.run("tests/x.py", args=["a"], heap="96K")
+
+  Pico(libdirs=(), flash=None, realtime=False, boot_timeout=30)
+      Boots the emulator (about 0.5 s). The files of each libdir go to /lib on
+      the board's flash (a directory tree is copied as is); where two
+      libdirs hold the same module (foo.py, foo.mpy or package foo), the
+      earlier one wins, as on a module path. flash: a file holding the
+      filesystem region of the flash (1408 KB, littlefs2, block size 4096,
+      352 blocks; littlefs-python reads it), loaded at boot and written back
+      at each erase/program, so what MicroPython writes survives a kill -9; it
+      is made if missing. Without it, a fresh filesystem in a temporary file.
+  p.run(code_or_path, args=(), timeout=120, heap=None, name=None, out=None)
+      -> (stdout, stderr, returncode), strings with "\\n" line ends. A str
+      holding a newline, or naming no file, is code. Each run but the first
+      after boot starts with a soft reset (clean heap, modules reloaded).
+      sys.argv is [name] + args; heap ("96K", "1M" or bytes) holds back
+      a bytearray so that about that much heap is left for the program.
+      out: a binary stream the program's stdout is also copied to as it
+      comes. Note: print(..., file=sys.stderr) on a board goes to the serial
+      port as stdout does, so it ends up in stdout here.
+      Raises PicoTimeout after `timeout` real seconds (the program is
+      interrupted with Ctrl-C; if that fails too the emulator is stopped).
+  p.exec(code, timeout=30) -> stdout; raises PicoError on an exception.
+  p.soft_reset(); p.close() (also at exit of the interpreter).
+  Errors: PicoSetupError (missing firmware/ROM/node), PicoBootError,
+  PicoDied (the emulator exited), PicoTimeout; all are PicoError.
+
+Files: the firmware and boot ROM come from $PICO_FIRMWARE and $PICO_BOOTROM,
+else <repo>/../shared/boards/. The npm packages (rp2040js, pinned in
+tools/pico/package-lock.json) are installed on first use.
+
+Emulated time is consistent (ticks_ms, time.time() advance with the
+instructions run, at 125 MHz), but not tied to real time: busy code runs at
+about a third of real speed, and idle time (sleep, asyncio waits) is skipped,
+so sleeps cost almost no real time. --realtime stops the emulated clock from
+running ahead of real time (then sleeps take their real time).
+"""
+
+import argparse
+import ast
+import atexit
+import errno
+import fcntl
+import os
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import tty
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PICO_DIR = os.path.join(ROOT, "tools", "pico")
+BOARDS = os.path.join(os.path.dirname(ROOT), "shared", "boards")
+FIRMWARE = "firmware-RPI_PICO-v1.27.0.bin"
+BOOTROM = "rp2040-bootrom-b1.bin"
+
+# The littlefs region of the 2 MB flash, as the rp2 port's _boot.py mounts it.
+FS_BLOCK_SIZE = 4096
+FS_BLOCKS = 352
+SKIP = {"__pycache__", ".git"}  # not copied from --lib directories
+
+PROMPT = b">>> "
+RAW_PROMPT = b"raw REPL; CTRL-B to exit\r\n>"
+SOFT_REBOOT = b"soft reboot\r\n"
+EXIT_MARK = b"\x00vpico-exit:"
+STDIN_FRAME = re.compile(r'  File "<stdin>", line \d+, in <module>\n')
+
+# A run is two raw-REPL programs. The first sets sys.argv and the heap
+# ballast and compiles the script under its own name (so tracebacks name it);
+# the second runs it in __main__ and reports a SystemExit, which the raw REPL
+# itself would turn into a soft reset, losing the status.
+PREPARE = """import sys,gc
+sys.argv[:]=%r
+gc.collect()
+if %d:sys.modules['_vpico_heap']=bytearray(max(0,gc.mem_free()-%d))
+_vpico=compile(%r,%r,'exec')
+del sys,gc
+"""
+EXECUTE = """try:
+ exec(globals().pop('_vpico'))
+except SystemExit as e:
+ print(end='\\x00vpico-exit:'+repr(e.args))
+"""
+
+
+class PicoError(Exception):
+    pass
+
+
+class PicoSetupError(PicoError):
+    pass
+
+
+class PicoBootError(PicoError):
+    pass
+
+
+class PicoDied(PicoError):
+    pass
+
+
+class PicoTimeout(PicoError):
+    def __init__(self, msg, out=""):
+        super().__init__(msg)
+        self.out = out
+
+
+def board_files():
+    """The firmware and boot ROM paths; PicoSetupError if one is missing."""
+    found = []
+    for var, name in (("PICO_FIRMWARE", FIRMWARE), ("PICO_BOOTROM", BOOTROM)):
+        path = os.environ.get(var) or os.path.join(BOARDS, name)
+        if not os.path.isfile(path):
+            raise PicoSetupError("%s not found (set %s or put it in %s)" % (path, var, BOARDS))
+        found.append(path)
+    return found
+
+
+def ensure_node():
+    """Node.js with rp2040js installed (npm ci on first use)."""
+    for cmd in ("node", "npm"):
+        if not shutil.which(cmd):
+            raise PicoSetupError("%s not found on PATH (the virtual Pico needs Node.js >= 18 and npm)" % cmd)
+    stamp = os.path.join(PICO_DIR, "node_modules", ".package-lock.json")
+    lock = os.path.join(PICO_DIR, "package-lock.json")
+    if os.path.exists(stamp) and os.path.getmtime(stamp) >= os.path.getmtime(lock):
+        return
+    # Several test processes may start at once: one installs, the others wait.
+    with open(lock) as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        if os.path.exists(stamp) and os.path.getmtime(stamp) >= os.path.getmtime(lock):
+            return
+        p = subprocess.run(
+            ["npm", "ci", "--silent", "--no-audit", "--no-fund"],
+            cwd=PICO_DIR,
+            capture_output=True,
+            text=True,
+        )
+        if p.returncode:
+            raise PicoSetupError("npm ci in %s failed:\n%s" % (PICO_DIR, (p.stderr or p.stdout).strip()))
+
+
+def module_name(name):
+    return name[: -len(os.path.splitext(name)[1]) or None]
+
+
+def make_image(path, libdirs=()):
+    """Makes or updates the flash's filesystem region in the file path: each
+    libdir's files are put in /lib of the littlefs there (made if the image
+    holds none). A new image with no libdirs is left blank: the firmware
+    formats it at boot, as on a new Pico (that costs no noticeable time)."""
+    size = FS_BLOCK_SIZE * FS_BLOCKS
+    if os.path.exists(path):
+        if os.path.getsize(path) != size:
+            raise PicoSetupError("%s: a flash image is %d bytes, not %d" % (path, size, os.path.getsize(path)))
+        if not libdirs:
+            return
+        with open(path, "rb") as f:
+            data = bytearray(f.read())
+    else:
+        data = bytearray(b"\xff" * size)
+    if libdirs:
+        try:
+            import littlefs
+        except ImportError:
+            raise PicoSetupError("the Python package littlefs-python is missing (pip install littlefs-python)")
+        # As the rp2 port's _boot.py makes it (disk version 2.1); a blank
+        # image is formatted on mount.
+        fs = littlefs.LittleFS(
+            context=littlefs.UserContext(buffer=data),
+            block_size=FS_BLOCK_SIZE,
+            block_count=FS_BLOCKS,
+            prog_size=256,
+            read_size=32,
+            lookahead_size=32,
+            disk_version=0x00020001,
+        )
+        fs.makedirs("lib", exist_ok=True)
+        taken = set()
+        for d in libdirs:
+            names = [n for n in sorted(os.listdir(d)) if n not in SKIP]
+            for name in names:
+                if module_name(name) not in taken:
+                    copy_in(fs, os.path.join(d, name), "lib/" + name)
+            taken.update(module_name(n) for n in names)
+        fs.unmount()
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def copy_in(fs, src, dest):
+    if os.path.isdir(src):
+        fs.makedirs(dest, exist_ok=True)
+        for name in sorted(os.listdir(src)):
+            if name not in SKIP:
+                copy_in(fs, os.path.join(src, name), dest + "/" + name)
+    else:
+        with open(src, "rb") as f, fs.open(dest, "wb") as g:
+            g.write(f.read())
+
+
+def parse_size(text):
+    m = re.fullmatch(r"(\d+)([kKmM]?)", str(text))
+    if not m:
+        raise ValueError("bad heap size %r (e.g. 96K, 1M or bytes)" % text)
+    return int(m.group(1)) << {"": 0, "k": 10, "m": 20}[m.group(2).lower()]
+
+
+_live = set()
+
+
+@atexit.register
+def _close_all():
+    for p in list(_live):
+        p.close()
+
+
+class Emulator:
+    """The node process: bytes to and from the Pico's USB serial port."""
+
+    def __init__(self, flash=None, libdirs=(), realtime=False):
+        firmware, bootrom = board_files()
+        ensure_node()
+        self.tmp = tempfile.mkdtemp(prefix="vpico-")
+        self.image = flash or os.path.join(self.tmp, "flash.img")
+        make_image(self.image, libdirs)
+        self.log = os.path.join(self.tmp, "node.log")
+        cmd = ["node", os.path.join(PICO_DIR, "vpico.mjs"), bootrom, firmware, self.image]
+        if realtime:
+            cmd.append("--realtime")
+        with open(self.log, "wb") as log:
+            # Its own process group: a Ctrl-C at the terminal is ours to
+            # handle; it also ends by itself when its stdin closes.
+            self.proc = subprocess.Popen(
+                cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, start_new_session=True
+            )
+        self.fd = self.proc.stdout.fileno()
+        os.set_blocking(self.fd, False)
+        _live.add(self)
+
+    def write(self, data):
+        try:
+            self.proc.stdin.write(data)
+            self.proc.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            raise self.died()
+
+    def read(self, timeout):
+        """Bytes from the board within timeout seconds (b"" if none)."""
+        if select.select([self.fd], [], [], max(0, timeout))[0]:
+            try:
+                data = os.read(self.fd, 65536)
+            except BlockingIOError:
+                return b""
+            if data:
+                return data
+            raise self.died()
+        return b""
+
+    def died(self):
+        """The error to raise now that the emulator has stopped talking."""
+        try:
+            self.proc.wait(2)
+        except subprocess.TimeoutExpired:
+            pass
+        status = self.proc.returncode
+        with open(self.log, errors="replace") as f:
+            msg = f.read().strip().replace("vpico: ", "")
+        if status == 2:  # it could not use a file it was given
+            return PicoSetupError(msg)
+        if status is None:
+            what = "the emulator closed its output"
+        elif status < 0:
+            what = "the emulator was killed (signal %d)" % -status
+        else:
+            what = "the emulator exited with status %d" % status
+        return PicoDied(what + (": " + msg if msg else ""))
+
+    def close(self):
+        _live.discard(self)
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.proc.wait()
+        for f in (self.proc.stdin, self.proc.stdout):
+            try:
+                f.close()
+            except OSError:
+                pass
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class Pico:
+    """A booted virtual Pico driven through its raw REPL (see the module
+    docstring)."""
+
+    def __init__(self, libdirs=(), flash=None, realtime=False, boot_timeout=30):
+        self.emu = Emulator(flash, libdirs, realtime)
+        self.buf = b""
+        self.fresh = True
+        try:
+            self._boot(boot_timeout)
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        if self.emu:
+            self.emu.close()
+            self.emu = None
+
+    def _read_until(self, marker, deadline, sink=None):
+        """Reads to marker; returns what came before it (the rest stays in
+        self.buf). sink(bytes) sees output as it comes. None at deadline."""
+        while True:
+            i = self.buf.find(marker)
+            if i >= 0:
+                head, self.buf = self.buf[:i], self.buf[i + len(marker):]
+                if sink:
+                    sink(head, True)
+                return head
+            if sink:
+                self.buf = sink(self.buf, False)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self.buf += self.emu.read(min(left, 1))
+
+    def _boot(self, timeout):
+        start = time.monotonic()
+        deadline = start + timeout
+        # The REPL prompt shows once boot.py/main.py are done; a main.py that
+        # does not end is interrupted, as mpremote does.
+        if self._read_until(PROMPT, min(deadline, start + 5)) is None:
+            self.emu.write(b"\x03\x03")
+            if self._read_until(PROMPT, deadline) is None:
+                raise PicoBootError("the Pico showed no REPL prompt within %g s" % timeout)
+        self.emu.write(b"\x01")
+        if self._read_until(RAW_PROMPT, deadline) is None:
+            raise PicoBootError("the Pico did not enter its raw REPL within %g s" % timeout)
+        self.boot_time = time.monotonic() - start
+
+    def _raw(self, code, deadline, sink=None):
+        """Runs code in the raw REPL: (stdout, traceback) bytes, or None at
+        the deadline."""
+        self.emu.write(code.encode() + b"\x04")
+        if self._read_until(b"OK", deadline) is None:
+            return None
+        out = self._read_until(b"\x04", deadline, sink)
+        if out is None:
+            return None
+        err = self._read_until(b"\x04>", deadline)
+        if err is None:
+            return None
+        return out, err
+
+    def soft_reset(self, timeout=10):
+        deadline = time.monotonic() + timeout
+        self.emu.write(b"\x04")
+        if self._read_until(SOFT_REBOOT, deadline) is None or self._read_until(RAW_PROMPT, deadline) is None:
+            raise PicoTimeout("no soft reset within %g s" % timeout)
+        self.fresh = True
+
+    def _interrupt(self):
+        # Ctrl-C; the board is usable again if the raw REPL comes back.
+        self.emu.write(b"\x03")
+        if self._read_until(b"\x04>", time.monotonic() + 5) is None:
+            self.close()
+            return False
+        return True
+
+    def run(self, code_or_path, args=(), timeout=120, heap=None, name=None, out=None):
+        code, name = self._source(code_or_path, name)
+        if self.emu is None:
+            raise PicoDied("the emulator has been stopped")
+        deadline = time.monotonic() + timeout
+        if not self.fresh:
+            self.soft_reset(timeout)
+        self.fresh = False
+        size = parse_size(heap) if heap else 0
+        stream = Stream(out)
+        res = self._raw(PREPARE % ([name] + list(args), size, size, code, name), deadline)
+        if res and not res[1]:  # compiled: run it
+            res = self._raw(EXECUTE, deadline, stream.feed)
+        if res is None:
+            ok = self._interrupt()
+            raise PicoTimeout(
+                "the program did not end within %g s (real time)%s"
+                % (timeout, "" if ok else "; the emulator was stopped"),
+                stream.text(),
+            )
+        stdout = stream.text()
+        err = STDIN_FRAME.sub("", text(res[1]), count=1)  # the frame of EXECUTE
+        rc = 1 if err else 0
+        i = stdout.rfind(EXIT_MARK.decode())
+        if i >= 0:
+            stdout, status = stdout[:i], ast.literal_eval(stdout[i + len(EXIT_MARK):])
+            rc, err = exit_status(status)
+        return stdout, err, rc
+
+    def exec(self, code, timeout=30):
+        out, err, rc = self.run(code, timeout=timeout)
+        if rc:
+            raise PicoError("exit %d\n%s%s" % (rc, out, err))
+        return out
+
+    @staticmethod
+    def _source(code_or_path, name):
+        p = os.fspath(code_or_path)
+        if isinstance(code_or_path, os.PathLike) or ("\n" not in p and os.path.isfile(p)):
+            with open(p, encoding="utf-8") as f:
+                return f.read(), name or p
+        return p, name or "<string>"
+
+
+def text(data):
+    return data.decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+def exit_status(args):
+    # As CPython and the unix port: sys.exit() and sys.exit(None) are 0, an
+    # int is the status, anything else is printed and gives 1.
+    value = args[0] if args else None
+    if value is None:
+        return 0, ""
+    if isinstance(value, int):
+        return value & 0xFF, ""
+    return 1, "%s\n" % value
+
+
+class Stream:
+    """The program's stdout as it comes: copied to a binary stream with \\n
+    line ends, holding back what may be the start of the exit mark."""
+
+    def __init__(self, out):
+        self.out = out
+        self.parts = []
+
+    def feed(self, data, last):
+        keep = b""
+        if not last:
+            i = data.find(b"\x00")
+            if i < 0 and data.endswith(b"\r"):
+                i = len(data) - 1
+            if i >= 0:
+                data, keep = data[:i], data[i:]
+        if data:
+            self.parts.append(data)
+            if self.out:
+                self.out.write(data.replace(b"\r\n", b"\n").split(EXIT_MARK)[0])
+                self.out.flush()
+        return keep
+
+    def text(self):
+        return text(b"".join(self.parts))
+
+
+def cmd_run(args):
+    heap = None
+    for x in args.X:
+        if not x.startswith("heapsize="):
+            raise PicoSetupError("unknown -X option %r (only heapsize=N)" % x)
+        heap = x[len("heapsize="):]
+        parse_size(heap)
+    start = time.monotonic()
+    with Pico(args.lib, args.flash, args.realtime, boot_timeout=min(args.timeout, 30)) as p:
+        left = args.timeout - (time.monotonic() - start)
+        try:
+            out, err, rc = p.run(args.script, args.args, timeout=left, heap=heap, out=sys.stdout.buffer)
+        except PicoTimeout:
+            raise PicoTimeout("timed out after %g s (real time); the emulator was stopped" % args.timeout)
+    sys.stderr.write(err)
+    return rc
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="A virtual Raspberry Pi Pico (MicroPython in rp2040js).")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    run = sub.add_parser("run", help="run a script, like the micropython command")
+    serve = sub.add_parser("serve", help="a pseudo-terminal for mpremote")
+    for p in (run, serve):
+        p.add_argument("--flash", help="flash filesystem image, kept between runs (made if missing)")
+        p.add_argument("--lib", action="append", default=[], help="copy this directory's files to /lib")
+        p.add_argument("--realtime", action="store_true", help="do not skip idle time")
+    run.add_argument("--timeout", type=float, default=120, help="real seconds for boot and run (default 120)")
+    run.add_argument("-X", action="append", default=[], help="heapsize=N: leave about N bytes of heap")
+    run.add_argument("script")
+    run.add_argument("args", nargs=argparse.REMAINDER)
+    serve.add_argument("--link", help="also make a symlink to the device here")
+    args = ap.parse_args(argv)
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        for d in args.lib:
+            if not os.path.isdir(d):
+                raise PicoSetupError("--lib %s: not a directory" % d)
+        if args.cmd == "run":
+            if not os.path.isfile(args.script):
+                raise PicoSetupError("can't open file %r" % args.script)
+            return cmd_run(args)
+        return cmd_serve(args)
+    except PicoSetupError as e:
+        print("vpico: %s" % e, file=sys.stderr)
+        return 2
+    except PicoTimeout as e:
+        print("vpico: %s" % e, file=sys.stderr)
+        return 124
+    except PicoError as e:
+        print("vpico: %s" % e, file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        print("vpico: interrupted; the emulator was stopped", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
