@@ -219,13 +219,17 @@ _JUMP = const(2000)  # ms of wall-clock change beyond ticks progress that is a j
 
 _LAZY = {"cron": "aiospec", "compile": "aiospec", "next_runs": "aioinfo", "info": "aioinfo"}
 min_year = 2024  # a wall clock reading an earlier year is not set yet
-_skew = None  # wall ms - scheduler ms at the last clock check
-_checked = None  # scheduler ms of the last check
+# Scheduler ms of the last clock check, and of the reading of _wall_then
+# (on aioschedule's clock: in its _clocked list, which shifts them).
+_times = [None, None]
+_wall_then = None  # wall ms then
 _walls = 0  # wall-clock schedules seen then (0: none)
 _changes = -1  # aioschedule._changes then
 
 import aioschedule as _s
 from aiolog import _lazy_attr
+
+_s._clocked.append(_times)
 
 
 def __getattr__(attr):
@@ -308,10 +312,10 @@ def check_clock(now):
     # Compares wall-clock progress with ticks progress, at most once a
     # _CHECK (reading the wall clock allocates on boards), and recomputes the
     # wall-clock schedules after a jump (NTP, RTC set). True while any exist.
-    global _skew, _checked, _walls, _changes
-    if _checked is not None and now - _checked < _CHECK and _s._changes == _changes:
+    global _walls, _changes
+    if _times[0] is not None and now - _times[0] < _CHECK and _s._changes == _changes:
         return _walls
-    _checked = now
+    _times[0] = now
     _changes = _s._changes
     _walls = 0
     for x in _s._extras.values():
@@ -320,11 +324,17 @@ def check_clock(now):
             break
     if not _walls:
         return False
-    skew = _s._wall() - now
-    if _skew is not None and abs(skew - _skew) > _JUMP:
+    wall = _s._wall()
+    if _wall_then is not None and abs(wall - _wall_then - (now - _times[1])) > _JUMP:
         _rewall(now)
-    _skew = skew
+    _clock_read(now, wall)
     return True
+
+
+def _clock_read(now, wall):
+    global _wall_then
+    _times[1] = now
+    _wall_then = wall
 
 
 def _rewall(now):
@@ -344,22 +354,12 @@ def _rewall(now):
         _s._push(s)
 
 
-def rebase(ms):
-    # aioschedule shifted its clock back by ms
-    global _checked, _skew
-    if _checked is not None:
-        _checked -= ms
-    if _skew is not None:
-        _skew += ms
-
-
 def clock_set():
     # Call after setting the wall clock (NTP, machine.RTC): wall-clock
     # schedules are recomputed now rather than at the next check.
-    global _skew
     now = _s._now()
     _rewall(now)
-    _skew = _s._wall() - now
+    _clock_read(now, _s._wall())
     _s._loop_nap.wake()
 
 

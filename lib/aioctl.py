@@ -54,7 +54,7 @@ jobs = None
 # Imported on first use (aiolog._lazy). aiostatus and aioinfo hold what is
 # only for looking at tasks from the REPL: they are let go after each call,
 # so a running application does not keep them in RAM.
-_LAZY = {"progress": "aiojob", "heartbeat": "aiowatch", "status": "aiostatus", "result_all": "aioinfo",
+_LAZY = {"progress": "aiojob", "status": "aiostatus", "result_all": "aioinfo",
          "traceback": "aioinfo", "debug": "aioinfo", "log": "aioinfo", "follow": "aioinfo"}
 
 
@@ -67,9 +67,19 @@ def _opt(t, i, default):
     return default if o is None else o[i]
 
 
+_last = 0  # the last _now()
+
+
 def _now():
-    # time.time() is a float on unix and an int on boards.
-    return int(time.time())
+    # Whole seconds of time.time() (a float on unix, an int on boards). It
+    # allocates (a float; on 32-bit boards a long int): on a full heap it
+    # gives the last time it read, so a run's bookkeeping never fails.
+    global _last
+    try:
+        _last = int(time.time())
+    except MemoryError:
+        pass
+    return _last
 
 
 def aiotask(fn):
@@ -101,12 +111,34 @@ def _fail(run, exc):
     run.cancel()
 
 
+def _check(fn, t):
+    # t must be a record of a task aioctl has now.
+    if type(t) is not list or len(t) != 12 or not isinstance(t[NAME], str) or _tasks.get(t[NAME]) is not t:
+        raise ValueError("%s: %r is not an aioctl record" % (fn, t))
+
+
+def fail(t, exc):
+    # Cancels the run of record t, which then ends as failed with exc.
+    _check("fail", t)
+    if not isinstance(exc, BaseException):
+        raise TypeError("fail: %r is not an exception" % (exc,))
+    if t[TASK] is not None:
+        _fail(t[TASK], exc)
+
+
 async def _overrun(run, ms):
     # Cancels a run that takes longer than its timeout. It cancels the run's
     # own task (not a wrapper, as asyncio.wait_for would make), so code in the
     # job still sees its aioctl task as the current one.
     await asyncio.sleep_ms(ms)
     _fail(run, asyncio.TimeoutError("timeout: ran for more than %s s" % (ms / 1000)))
+
+
+# What a run's first step may give: only a coroutine (a generator object in
+# MicroPython) is stepped, and only if fn is not a plain def or lambda, whose
+# return value is its result whatever it is (a generator, a socket...).
+_GEN = type((lambda: (yield))())
+_PLAIN = type(_opt)
 
 
 class _Run:
@@ -118,6 +150,7 @@ class _Run:
     coro = None  # the task's coroutine, once begun
     late = None  # the exception the run fails with once cancelled (_fail)
     guard = None  # the _overrun task of a run with a timeout
+    beat = None  # ticks_ms of the last heartbeat (of the start before the first)
     done = StopIteration()  # raised to end the asyncio Task: made once
 
     def throw(self, exc):
@@ -126,58 +159,143 @@ class _Run:
     def send(self, _, exc=None):
         t = self.t
         c = self.coro
+        if c is None and exc is None and (t[TASK] is None or t[TASK].coro is not self):
+            raise self._finish()  # stopped and started again before it began
+        fatal = None
         try:
-            if c is None:
-                if exc is not None:
-                    raise exc  # cancelled before it began
-                if t[TASK] is None or t[TASK].coro is not self:
-                    raise StopIteration  # stale: the record is left alone below
-                # The first step: a plain function runs here and now; a
-                # coroutine function gives the coroutine to step.
-                r = t[FN](*t[ARGS], **t[KWARGS])
-                if hasattr(r, "send"):
-                    self.coro = c = r
-                    o = t[OPTS]
-                    if o and o[3]:  # timeout ms
-                        self.guard = asyncio.create_task(_overrun(t[TASK], o[3]))
-                    return c.send(None)
+            if c is not None:
+                return c.send(None) if exc is None else c.throw(exc)
+            if exc is not None:
+                raise exc  # cancelled before it began
+            # The first step: a plain function runs here and now; a
+            # coroutine function gives the coroutine to step.
+            fn = t[FN]
+            r = fn(*t[ARGS], **t[KWARGS])
+            if type(r) is not _GEN or type(fn) is _PLAIN:
                 state = DONE
                 res = r
             else:
-                return c.send(None) if exc is None else c.throw(exc)
+                self.coro = c = r
+                o = t[OPTS]
+                if o:
+                    if o[4]:  # heartbeat ms: the run counts as beating at its start
+                        self.beat = time.ticks_ms()
+                    if o[3]:  # timeout ms
+                        self.guard = asyncio.create_task(_overrun(t[TASK], o[3]))
+                return c.send(None)
         except StopIteration as e:
-            state = DONE
-            res = e.value
+            if self.coro is None:  # a plain function raised it: an error like any other
+                state = ERROR
+                res = e
+            else:
+                state = DONE
+                res = e.value
         except asyncio.CancelledError:
             res = self.late
             state = STOPPED if res is None else ERROR
-        except Exception as e:
+        except BaseException as e:  # GeneratorExit, KeyboardInterrupt... too
             state = ERROR
             res = e
-        # The run has ended: record how, then end its asyncio Task.
+            if isinstance(e, KeyboardInterrupt) or isinstance(e, SystemExit):
+                fatal = e
+        self._end(state, res)
+        if fatal is not None:
+            raise fatal  # recorded; Ctrl-C and sys.exit() still stop the application
+        raise self._finish()
+
+    def _end(self, state, res):
+        # The run has ended: record how. Nothing here may raise, not even on a
+        # full heap: the record would stay RUNNING and the scheduler skip it
+        # for ever (_now and _callback never raise; ended() keeps its own
+        # allocations off its essential path).
+        t = self.t
         self.coro = None
         if self.guard:
             self.guard.cancel()
         task = t[TASK]
-        if task is not None and task.coro is self:  # else stale: stopped and started again
-            if state == STOPPED:
-                if t[STATE] != STOPPED:  # cancelled from outside aioctl.stop()
-                    _stopped(t)
-            else:
-                if state == ERROR:
-                    t[EXC] = res
-                    on_error = _opt(t, 1, None)
-                    if on_error is not None:
-                        res = _callback(on_error, res, t[ARGS], t[KWARGS])
-                t[STATE] = state
-                t[RESULT] = res
-                t[DONE_AT] = _now()
-            t[TASK] = None  # frees the finished asyncio Task and this run
-            if sched:
-                sched.ended(t)
+        if task is None or task.coro is not self:
+            return  # stale: stopped and started again
+        if state == STOPPED:
+            if t[STATE] != STOPPED:  # cancelled from outside aioctl.stop()
+                _stopped(t)
+        else:
+            if state == ERROR:
+                t[EXC] = res
+                on_error = _opt(t, 1, None)
+                if on_error is not None:
+                    res = _callback(on_error, res, t[ARGS], t[KWARGS])
+            t[STATE] = state
+            t[RESULT] = res
+            t[DONE_AT] = _now()
+        t[TASK] = None  # frees the finished asyncio Task and this run
+        if sched:
+            sched.ended(t)
+
+    def _finish(self):
+        # The exception that ends the asyncio Task without an error.
         e = self.done
         e.__traceback__ = None  # raised again and again: no traceback piles up
-        raise e
+        return e
+
+
+def _caller():
+    # The _Run of the aioctl run that calls this, or None.
+    try:
+        r = asyncio.current_task().coro
+    except RuntimeError:
+        return None  # no event loop running (a plain REPL)
+    return r if type(r) is _Run else None
+
+
+def current():
+    # The record of the aioctl task whose run calls this, or None.
+    r = _caller()
+    return None if r is None else r.t
+
+
+def heartbeat():
+    # From inside a task added with heartbeat=seconds: "still working".
+    # Cheap enough to call in a busy loop: one store, kept in the run itself
+    # (dropped with it).
+    r = _caller()
+    if r is None:
+        raise RuntimeError("heartbeat: call it from inside an aioctl task")
+    r.beat = time.ticks_ms()
+
+
+def beat_age(t, tick):
+    # ms from the last heartbeat of t's run (or its start) to tick; None if
+    # no run of t with heartbeat= has begun.
+    _check("beat_age", t)
+    if type(tick) is not int:
+        raise TypeError("beat_age: tick %r is not a ticks_ms() value" % (tick,))
+    task = t[TASK]
+    b = None if task is None else task.coro.beat
+    return None if b is None else time.ticks_diff(tick, b)
+
+
+_queue = None  # asyncio's task queue when runs were last started
+
+
+def _check_loop():
+    # After asyncio.new_event_loop() (a REPL restarting the application) the
+    # runs of the old loop never step again: they count as stopped, and the
+    # runs add() started but not yet made go to the new loop.
+    global _queue, _starter
+    q = asyncio.core._task_queue
+    if q is _queue:
+        return
+    if _queue is not None:
+        _starter = None
+        for t in _tasks.values():
+            if t[STATE] == RUNNING and t[TASK] is not None:
+                t[TASK] = None
+                _stopped(t)
+                if sched:
+                    sched.ended(t)
+    _queue = q
+    if _fresh and _starter is None:
+        _starter = asyncio.create_task(_start_fresh())
 
 
 def _task(t):
@@ -200,6 +318,7 @@ def launch(t, fresh=False):
     global _starter
     if t[STATE] is None:  # not a record: raises (TypeError, IndexError) before anything changes
         raise ValueError("launch: %r is not an aioctl record" % (t,))
+    _check_loop()
     task = None
     if fresh:
         # add(): the asyncio Task is made a moment later, by one task for a
@@ -285,6 +404,7 @@ def add(coro, *args, name=None, _id=None, on_stop=None, on_error=None, restart=T
 def _find(name, fn, *args):
     # name: one task, a pattern with "*", or None for all of them.
     # Calls fn(task, *args) for each; an unknown name prints one line.
+    _check_loop()
     if name is None:
         names = _names()
     elif not isinstance(name, str):
@@ -318,11 +438,13 @@ def _names():
 
 
 def group():
+    _check_loop()
     return _tasks
 
 
 def tasks():
     # asyncio Tasks of the runs going on now, e.g. for asyncio.gather().
+    _check_loop()
     _flush()
     running = []
     for t in _tasks.values():

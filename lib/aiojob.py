@@ -38,7 +38,10 @@ _RING = const(8)  # triggers from interrupt handlers not yet seen by the loop
 _pol = {}  # name -> policy
 _queue = []  # names of runs waiting to start, best first
 _since = {}  # name -> scheduler ms when it began to wait (the names in _queue)
-_retry = {}  # name -> scheduler ms when its next retry is due
+# name -> scheduler ms when its next retry is due, or None: every policy with
+# retries has its key from the start, so a failure (on a full heap, say)
+# sets a value and allocates nothing.
+_retry = {}
 _inflight = []  # aioctl records of runs started here and maybe still going
 _progress = {}  # name -> (asyncio Task of the run, fraction, message)
 _limit = None  # max_concurrent
@@ -56,16 +59,22 @@ def policy(name, p):
     # A schedule was made (p: its policy, or None) or removed (None).
     if p:
         _pol[name] = p
+        if p[_MAX]:
+            _retry[name] = None
+        else:
+            _retry.pop(name, None)
     else:
         _pol.pop(name, None)
         drop(name)
+        _retry.pop(name, None)
         _progress.pop(name, None)
 
 
 def drop(name):
     # Forgets the runs of name that wait (the task was stopped, or its
     # schedule removed).
-    _retry.pop(name, None)
+    if name in _retry:
+        _retry[name] = None
     if _since.pop(name, None) is not None:
         _queue.remove(name)
 
@@ -105,9 +114,10 @@ def want(name, s=None, retry=False):
         del _queue[i]
         raise
     if p and not retry:
-        if _retry.pop(name, None) is None:
+        if _retry.get(name) is None:
             p[_TRY] = 0  # a new run, not a retry of the last one
         else:
+            _retry[name] = None
             p[_TRY] += 1  # due with a retry still to come: it is the retry
     return True
 
@@ -136,14 +146,17 @@ def tick(log, wait):
         else:
             want(name, _s._active.get(name))
     now = _s._now()
-    for name, at in list(_retry.items()) if _retry else ():
+    for name in _retry:  # values change, keys do not
+        at = _retry[name]
+        if at is None:
+            continue
         if at <= now:
             p = _pol.get(name)
             t = tasks.get(name)
             if p and t and t[STATE] != RUNNING:
                 want(name, None, True)  # on MemoryError the retry stays due
                 p[_TRY] += 1
-            del _retry[name]
+            _retry[name] = None
         else:
             wait = min(wait, at - now)
     if _closing:
@@ -206,11 +219,14 @@ def ended(t):
         if s and s[_S_FLAG] == _S_LIVE:
             at = min(at, s[_S_DUE] - 1)  # before the next regular run
         at = max(at, now)
-        _retry[name] = at
-        if _log:
-            _log.warning("[%s] failed; retry %d of %d in %s" % (
-                name, p[_TRY] + 1, p[_MAX], aioctl.duration((at - now) / 1000)))
+        _retry[name] = at  # its key is there (policy()): no allocation
         _s._loop_nap.wake()
+        if _log:
+            try:
+                _log.warning("[%s] failed; retry %d of %d in %s" % (
+                    name, p[_TRY] + 1, p[_MAX], aioctl.duration((at - now) / 1000)))
+            except MemoryError:
+                pass  # a run's end must not fail: the line is lost, not the retry
     elif _queue:
         _s._loop_nap.wake()  # a slot may be free
 
@@ -243,15 +259,10 @@ def _trigger(name):
 
 def _me(fn):
     # The aioctl record of the run that calls fn.
-    try:
-        cur = asyncio.current_task()
-    except RuntimeError:
-        cur = None
-    if cur is not None:
-        for t in aioctl.group().values():
-            if t[TASK] is cur:
-                return t
-    raise RuntimeError("%s: call it from inside an aioctl task" % fn)
+    t = aioctl.current()
+    if t is None:
+        raise RuntimeError("%s: call it from inside an aioctl task" % fn)
+    return t
 
 
 def progress(done, msg=None):
@@ -318,7 +329,8 @@ async def shutdown(timeout=10):
     dropped = _queue[:]
     _queue.clear()
     _since.clear()
-    _retry.clear()
+    for name in _retry:
+        _retry[name] = None
     for nap in (_s._loop_nap, _s._watch and _s._watch.nap):
         task = nap and nap.task
         if task is not None:

@@ -99,8 +99,7 @@ def _now():
 def _rebase():
     # Shifts every time kept on this clock by the same amount (the heap stays
     # in order): due times in the heap and set aside, jitter-free due times,
-    # the loop's start, aiojob's and aiowatch's times and aiocron's last
-    # clock check.
+    # the loop's start, and the times in _clocked.
     global _ms, _t0
     _ms -= _NAP_MAX
     if _t0 is not None:
@@ -112,12 +111,10 @@ def _rebase():
             s[_DUE] -= _NAP_MAX
     for x in _extras.values():
         x[_X_BASE] -= _NAP_MAX
-    for d in _clocked:
-        for n in d:
-            d[n] -= _NAP_MAX
-    m = sys.modules.get("aiocron")
-    if m:
-        m.rebase(_NAP_MAX)
+    for c in _clocked:
+        for k in (c if type(c) is dict else range(len(c))):
+            if c[k] is not None:
+                c[k] -= _NAP_MAX
 
 
 _offset = None  # set by aiocron.utc_offset(); None: the port's own localtime/mktime
@@ -127,7 +124,11 @@ _active = {}  # name -> schedule (live, pending or over)
 _pending = []
 _parked = {}  # name -> schedule set aside by aioctl.stop(), for aioctl.start()
 _extras = {}  # name -> options (see _X_*)
-_clocked = []  # dicts of times on this clock (aiojob's, aiowatch's), for _rebase
+# Every time other modules keep on this clock is in one of these containers:
+# dicts (their values) and lists (their items), None for "no time". _rebase
+# shifts them all; a module keeps no such time anywhere else (aiojob's,
+# aiowatch's, aiostore's, aiocron's).
+_clocked = []
 _watch = None  # aiowatch once watcher_loop is used
 _addons = []  # aiojob, aiostore once used: schedule_loop calls their tick() each pass
 _fired = 0  # due starts handled (aiostore saves when this or _changes grows)
@@ -142,42 +143,58 @@ def __getattr__(attr):
 
 
 class _Nap:
-    # An interruptible sleep: wake() ends it early by moving the sleeping
-    # task to the front of asyncio's task queue, so the sleep just returns.
-    # No exception is used (a wake-up and a real cancel in the same round
-    # stay apart), and nothing is allocated (an Event with a timeout would
-    # make a task at every sleep).
+    # The sleep of schedule_loop or watcher_loop, which wake() ends early by
+    # moving the sleeping task to the front of asyncio's task queue, so the
+    # sleep just returns. No exception is used (a wake-up and a real cancel
+    # in the same round stay apart), and nothing is allocated (an Event with
+    # a timeout would make a task at every sleep).
     def __init__(self):
-        self.task = None
+        self.task = None  # the loop's asyncio Task while it runs
+        self.queue = None  # asyncio's task queue then (another: a new event loop)
         self.ctl = None
         self.asleep = False
+
+    def _mine(self):
+        # True while the loop's task can still run: a task of an event loop
+        # replaced since (asyncio.new_event_loop()) never will.
+        return self.task is not None and self.queue is asyncio.core._task_queue and not self.task.done()
 
     def claim(self, owner):
         # One schedule_loop (one watcher_loop) at a time: they share state.
         # Returns the caller's aioctl record (None if aioctl did not start it).
-        if self.task is not None:
+        if self._mine():
             raise RuntimeError(owner + " is already running")
-        me = self.task = asyncio.current_task()
-        self.ctl = None
-        for t in aioctl.group().values():
-            if t[aioctl.TASK] is me:
-                self.ctl = t
+        self.task = asyncio.current_task()
+        self.queue = asyncio.core._task_queue
+        self.asleep = False
+        self.ctl = aioctl.current()
         return self.ctl
 
-    async def sleep(self, ms):
-        self.asleep = True
+    async def loop(self, step):
+        # Calls step() (a pass: it returns the ms to sleep) until the task is
+        # cancelled. A full heap costs a pass, never the loop: the way from
+        # one pass to the next allocates nothing.
         try:
-            await asyncio.sleep_ms(ms)
+            while True:
+                try:
+                    wait = step()
+                except MemoryError:
+                    wait = _LATE // 10  # nothing is lost (see _pass): try again soon
+                self.asleep = True
+                try:
+                    await asyncio.sleep_ms(wait)  # a preallocated generator
+                finally:
+                    self.asleep = False
         finally:
-            self.asleep = False
+            self.task = None
 
     def wake(self):
         t = self.task
         # data is None while it sleeps; a cancel pending (data set) must not
         # be undone: push() clears data.
-        if self.asleep and t.data is None:
+        if self.asleep and t.data is None and self.queue is asyncio.core._task_queue:
             self.asleep = False
-            q = asyncio.core._task_queue
+            q = self.queue
             q.remove(t)
             q.push(t)
 
@@ -462,24 +479,14 @@ async def schedule_loop(alog=None, max_concurrent=None):
 
         aiojob.limit(max_concurrent)
     _loop_nap.claim("schedule_loop")
-    try:
-        if _t0 is None:
-            _t0 = _now()
-            for s in _pending:
-                s[_DUE] += _t0
-                _base(s, _extras.get(s[_NAME]))
-                _push(s)
-            _pending.clear()
-        while True:
-            try:
-                wait = _pass(alog)
-            except MemoryError:
-                # The heap is full now: nothing is lost (a schedule whose
-                # start failed is back in the heap); try again shortly.
-                wait = _LATE // 10
-            await _loop_nap.sleep(wait)
-    finally:
-        _loop_nap.task = None
+    if _t0 is None:
+        _t0 = _now()
+        for s in _pending:
+            s[_DUE] += _t0
+            _base(s, _extras.get(s[_NAME]))
+            _push(s)
+        _pending.clear()
+    await _loop_nap.loop(lambda: _pass(alog))
 
 
 # Hooks that aioctl calls (see aioctl.sched).

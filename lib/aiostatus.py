@@ -167,9 +167,9 @@ def _watch(t, indent, w):
     opts = t[OPTS]
     if opts and opts[4]:  # heartbeat ms (see aioctl.OPTS)
         line = "limit %s s" % (opts[4] / 1000)
-        b = w._beats.get(t[TASK]) if t[STATE] == RUNNING else None
-        if b is not None:
-            line = "%s ago, %s" % (duration(time.ticks_diff(time.ticks_ms(), b) / 1000), line)
+        age = aioctl.beat_age(t, time.ticks_ms()) if t[STATE] == RUNNING else None
+        if age is not None:
+            line = "%s ago, %s" % (duration(age / 1000), line)
         if w._hung.get(name):
             line += "; hung %d times" % w._hung[name]
         print("%s┗━► heartbeat: %s" % (indent, line))

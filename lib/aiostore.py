@@ -1,10 +1,18 @@
 # aiostore: schedules kept in a file across resets, and what a deep-sleep
 # cycle needs (aioschedule.persist, save, idle_seconds).
 #
-# Imported on first use of one of those functions. The file holds one JSON
-# line (the schedules) and a CRC32 line. It is written to path + ".tmp" and
-# renamed over path, so a power cut leaves the old file or the new one; a
-# file that fails its check is renamed to path + ".bad" and reported.
+# Imported on first use of one of those functions. The file is text: a
+# header line with the format version, one JSON line per schedule, and a
+# line with the CRC32 of all before it. It is written to path + ".tmp" and
+# renamed over path, so a power cut leaves the old file or the new one.
+#
+# The file is untrusted input (a board may keep it across updates, someone
+# may edit it): only a file proven corrupt (bad checksum, not parseable,
+# wrong shape) is renamed to path + ".bad"; a record that parses but has a
+# bad field is dropped alone; a MemoryError or OSError while reading is what
+# it is: the file is kept and read again later. The file is read line by
+# line, twice (the checksum, then each schedule as it is restored), so the
+# RAM a restore needs beyond the schedules themselves is one line.
 
 import os
 import sys
@@ -42,14 +50,24 @@ _R_LAST = const(11)
 _R_STATE = const(12)
 _R_LEN = const(13)
 
+# Format 1 (before the header line) was the whole list on one JSON line; its
+# records are the same: it is read (whole) and written back as format 2.
+_HEADER = "aiostore 2\n"
+_LINE = const(1024)  # longest line a record makes is far shorter: longer is junk
+_BIG = const(1 << 40)  # ms (35 years): no interval, grace or jitter is longer
 _SET = const(1704067200000)  # 2024-01-01 in ms: an earlier wall clock is not set
+_AGAIN = const(1000)  # ms before a file that could not be read is read again
 
 _path = None
 _every = 60000  # ms between writes at most
-_written = None  # scheduler ms of the last write
-_state = None  # _now_state() then
-_waiting = None  # saved schedules not restored yet: the wall clock is not set
-_kept = []  # saved schedules of tasks with no schedule now: written back
+# Scheduler ms of the last write, and when to read a file again that could
+# not be read (on aioschedule's clock: in its _clocked list).
+_times = [None, None]
+_state = None  # _now_state() at the last write
+_unread = None  # path of a saved file not restored yet (clock not set, or reading failed)
+_done = None  # what persist() returns: names restored, kept, dropped
+_kept = []  # saved records not restored for want of memory: written back as they were
+_warned = False  # the wall clock is not set: said once
 _log = None
 
 
@@ -57,102 +75,279 @@ def persist(path="/schedules.json", every=60):
     # Keeps the schedules in path: restores the saved ones now and writes
     # them when they change, at most once every `every` seconds. Returns
     # {"restored": [...], "kept": [...], "dropped": [...]} (names).
-    global _path, _every, _waiting, _written, _state
+    global _path, _every, _unread, _state, _done, _warned
     if not isinstance(path, str) or not path:
         raise ValueError("persist: path %r is not a file name" % (path,))
     _every = _s._seconds("every", every)
     _path = path
-    _written = _state = None
-    _waiting = _load(path)
+    _times[0] = _times[1] = _state = None
+    _unread = path
+    _done = {"restored": [], "kept": [], "dropped": []}
+    _warned = False
+    _kept.clear()
     if sys.modules[__name__] not in _s._addons:
         _s._addons.append(sys.modules[__name__])
+    _s._loop_nap.wake()  # its next pass calls tick(), which reads again if need be
     return _restore()
 
 
-def _load(path):
-    # The saved schedules, or [] if there are none or the files are broken.
-    for p in (path, path + ".tmp"):
-        try:
-            with open(p) as f:
-                text = f.read()
-        except OSError:
-            continue
-        try:
+def _say(level, msg):
+    # On a full heap the message is lost, never the work that said it.
+    try:
+        print("aiostore:", msg)
+        if _log:
+            getattr(_log, level)("[aiostore] " + msg)
+    except MemoryError:
+        pass
+
+
+class _Broken(Exception):
+    pass
+
+
+def _lines(f):
+    # The lines of a format 2 file after its header, checked against the
+    # CRC line; each yields (line, crc so far). _Broken if the file is not
+    # one.
+    crc = binascii.crc32(_HEADER)
+    while True:
+        line = f.readline(_LINE)
+        if not line.endswith("\n"):
+            raise _Broken("cut short or a line too long")
+        if not line.startswith("["):
+            try:
+                ok = int(line, 16) == crc
+            except ValueError:
+                ok = False
+            if not ok or f.read(1):
+                raise _Broken("checksum")
+            return
+        crc = binascii.crc32(line, crc)
+        yield line
+
+
+def _open(p):
+    # p opened at its first record and its format (1 or 2); None if there is
+    # no such file. _Broken if it is not a schedules file.
+    try:
+        f = open(p)
+    except OSError as e:
+        if e.errno == 2:  # ENOENT
+            return None, 0
+        raise
+    try:
+        head = f.readline(_LINE)
+        if head == _HEADER:
+            return f, 2
+        if head.startswith("[") and head.endswith("\n"):
+            f.seek(0)
+            return f, 1
+        raise _Broken("not a schedules file")
+    except BaseException:
+        f.close()
+        raise
+
+
+def _records(p):
+    # The saved records of file p, one by one, after its checksum has been
+    # checked; _Broken if it is broken. Format 1 is read whole.
+    f, v = _open(p)
+    if f is None:
+        return
+    try:
+        if v == 1:
+            text = f.read()
             i = text.rindex("\n", 0, len(text) - 1)
             data = text[:i]
-            if int(text[i + 1:], 16) != binascii.crc32(data.encode()):
-                raise ValueError("checksum")
-            recs = json.loads(data)
+            try:
+                ok = int(text[i + 1:], 16) == binascii.crc32(data)
+            except ValueError:
+                ok = False
+            if not ok:
+                raise _Broken("checksum")
+            try:
+                recs = json.loads(data)
+            except ValueError:
+                raise _Broken("not JSON")
             if not isinstance(recs, list):
-                raise ValueError("not a list")
-            return recs
-        except Exception as e:
-            _say("error", "%s is broken (%r): set aside as %s.bad" % (p, e, p))
+                raise _Broken("not a list")
+            text = data = None
+            for r in recs:
+                yield r
+            return
+        for _ in _lines(f):  # first pass: the checksum
+            pass
+        f.seek(0)
+        f.readline(_LINE)
+        for line in _lines(f):
+            try:
+                r = json.loads(line)
+            except ValueError:
+                raise _Broken("not JSON")  # with a good checksum: written so
+            yield r
+    finally:
+        f.close()
+
+
+def _find():
+    # The file to restore: path, or path.tmp if path is missing (a power cut
+    # between the rename's removal and its write, on FAT). Checks it whole
+    # first, so that nothing is restored from a broken file; a broken one is
+    # set aside and the other tried. None if there is none.
+    for p in (_path, _path + ".tmp"):
+        try:
+            for _ in _records(p):
+                pass
+        except _Broken as e:
+            _say("error", "%s is broken (%s): set aside as %s.bad" % (p, e.args[0], p))
             try:
                 os.rename(p, p + ".bad")
             except OSError:
                 pass
-    return []
-
-
-def _say(level, msg):
-    print("aiostore:", msg)
-    if _log:
-        getattr(_log, level)("[aiostore] " + msg)
+            continue
+        try:
+            os.stat(p)
+            return p
+        except OSError:
+            pass
+    return None
 
 
 def _restore():
-    # Puts the saved schedules back, once the wall clock is set.
-    global _waiting
-    done = {"restored": [], "kept": [], "dropped": []}
-    if _waiting is None:
-        return done
+    # Puts the saved schedules back once the wall clock is set. A MemoryError
+    # or OSError while reading leaves the file as it is: tick() reads it
+    # again _AGAIN ms later, going on where it stopped.
+    global _unread, _warned
+    if _unread is None:
+        return _done
     if _s._wall() < _SET:
-        _say("warning", "the wall clock is not set: saved schedules wait for it")
-        return done
-    recs, _waiting = _waiting, None
-    for r in recs:
-        name = r[0] if isinstance(r, list) and r else None
+        if not _warned:
+            _say("warning", "the wall clock is not set: saved schedules wait for it")
+            _warned = True
+        return _done
+    differ = []
+    try:
+        p = _find()
+        if p is not None:
+            for r in _records(p):
+                _restore_one(r, _done, differ)
+    except (MemoryError, OSError) as e:
+        _times[1] = _s._now() + _AGAIN
         try:
-            if not isinstance(name, str) or len(r) != _R_LEN:
-                raise ValueError("not a schedule")
-            old = _s._active.get(name) or _s._parked.get(name)
-            if old is not None and _record(name, old)[1:_R_SIG] != r[1:_R_SIG]:
-                done["dropped"].append(name)  # the code schedules it differently now
-                continue
-            _put(name, r)
-            done["restored"].append(name)
-        except Exception as e:
-            _say("error", "saved schedule %r not restored: %r" % (name, e))
-            done["dropped"].append(name)
-    for v in done.values():
+            msg = "cannot read %s now (%r): the file is kept, read again in %d s" % (_unread, e, _AGAIN // 1000)
+        except MemoryError:
+            msg = "cannot read the file now (MemoryError): it is kept"
+        _say("error", msg)
+        return _done
+    _unread = None
+    _times[1] = None
+    for v in _done.values():
         v.sort()
-    if done["dropped"]:
-        _say("info", "the code schedules %s differently now: saved state dropped" % ", ".join(map(str, done["dropped"])))
-    return done
+    if differ:
+        differ.sort()
+        _say("info", "the code schedules %s differently now: saved state dropped" % ", ".join(differ))
+    return _done
+
+
+def _restore_one(r, done, differ):
+    # Restores saved record r, or says why not.
+    name = r[0] if isinstance(r, list) and r else None
+    if name in done["restored"] or name in done["kept"]:
+        return  # done already, before a MemoryError made the file be read again
+    why = _bad(r)
+    if why:
+        _say("error", "saved schedule %r not restored: %s" % (name, why))
+        done["dropped"].append(str(name))
+        return
+    old = _s._active.get(name) or _s._parked.get(name)
+    if old is not None and _record(name, old)[1:_R_SIG] != r[1:_R_SIG]:
+        differ.append(name)
+        done["dropped"].append(name)
+        return
+    try:
+        _put(name, r)
+    except MemoryError:
+        # This one does not fit now; it stays in the file (written back).
+        _kept.append(r)
+        done["kept"].append(name)
+        _say("error", "saved schedule %r not restored: MemoryError; kept in the file" % name)
+        return
+    done["restored"].append(name)
+
+
+def _int(v, lo, hi):
+    return type(v) is int and lo <= v <= hi
+
+
+def _bad(r):
+    # What is wrong with saved record r (the field and its value), or None.
+    if not isinstance(r, list) or len(r) != _R_LEN:
+        return "not a schedule: %r" % (r,)
+    name = r[0]
+    if not isinstance(name, str) or not name or "*" in name:
+        return "name %r" % (name,)
+    if not _int(r[1], 0, _BIG):
+        return "interval %r" % (r[1],)
+    spec = r[2]
+    if spec is not None:
+        try:
+            import aiocron
+
+            spec = binascii.unhexlify(spec)
+            aiocron.next_time(spec, _s._wall() // 1000)
+        except MemoryError:
+            raise  # not the record's fault: read again later
+        except Exception:
+            return "calendar %r" % (r[2],)
+    if not (r[3] is None or _int(r[3], 0, _BIG)):
+        return "grace %r" % (r[3],)
+    if not _int(r[4], 0, _BIG):
+        return "jitter %r" % (r[4],)
+    p = r[5]
+    if p is not None and not (isinstance(p, list) and len(p) == 3 and _int(p[0], -1 << 29, 1 << 29)
+                              and _int(p[1], 0, 1 << 20) and _int(p[2], 1, _BIG)):
+        return "policy %r" % (p,)
+    if not (r[_R_AT] is None or _int(r[_R_AT], 0, 1 << 40)):
+        return "wall-clock start %r" % (r[_R_AT],)
+    if not (r[_R_LEFT] is None or _int(r[_R_LEFT], 0, 1 << 30)):
+        return "starts left %r" % (r[_R_LEFT],)
+    if not _int(r[_R_RUNS], 0, 1 << 40):
+        return "runs %r" % (r[_R_RUNS],)
+    if not _int(r[_R_SKIPPED], 0, 1 << 40):
+        return "skipped %r" % (r[_R_SKIPPED],)
+    if not _int(r[_R_DUE], 0, 1 << 50):
+        return "next due %r" % (r[_R_DUE],)
+    if not (r[_R_LAST] is None or _int(r[_R_LAST], 0, 1 << 40)):
+        return "last start %r" % (r[_R_LAST],)
+    if not _int(r[_R_STATE], 0, 2):
+        return "state %r" % (r[_R_STATE],)
+    return None
 
 
 def _put(name, r):
-    # Makes the schedule of saved record r, replacing the one there is.
+    # Makes the schedule of saved record r, replacing the one there is. What
+    # may fail with MemoryError comes before anything is changed.
     x = None
     spec = r[2]
     if spec is not None or r[3] is not None or r[4] or r[_R_AT] is not None or r[_R_LEFT] is not None:
         x = [binascii.unhexlify(spec) if spec is not None else None, r[_R_AT], r[_R_LEFT], r[3], r[4], 0]
     now = _s._now()
-    _s._seq += 1
-    s = [now + r[_R_DUE] - _s._wall(), _s._seq, name, r[1], _LIVE, r[_R_RUNS], r[_R_SKIPPED]]
-    old = _s._active.pop(name, None)
-    if old:
-        _s._kill(old)
-    _s._parked.pop(name, None)
-    _s._extras.pop(name, None)
-    if x:
-        _s._extras[name] = x
+    s = [now + r[_R_DUE] - _s._wall(), 0, name, r[1], _LIVE, r[_R_RUNS], r[_R_SKIPPED]]
     pol = r[5]
     if pol or aioctl.jobs:
         import aiojob
 
         aiojob.policy(name, pol and [pol[0], pol[1], pol[2], 0])
+    if x:
+        _s._extras[name] = x
+    else:
+        _s._extras.pop(name, None)
+    old = _s._active.pop(name, None)
+    if old:
+        _s._kill(old)
+    _s._parked.pop(name, None)
+    _s._seq += 1
+    s[1] = _s._seq
     t = aioctl.group().get(name)
     if t is not None and r[_R_LAST] is not None and t[STATE] != RUNNING:
         t[SINCE] = r[_R_LAST]  # status: "last @" the start before the reset
@@ -201,46 +396,58 @@ def _now_state():
 def save():
     # Writes the schedules now (before machine.deepsleep(), say). Returns how
     # many were written. Does nothing until persist() names the file.
-    global _written, _state
+    global _state
     if _path is None:
         raise RuntimeError("save: call aioschedule.persist(path) first")
-    if _waiting is not None:
-        return 0  # the saved ones are not back yet (wall clock not set)
-    recs = []
-    for name, s in _s._active.items():
-        recs.append(_record(name, s, 2 if s[_FLAG] == _OVER else 0))
-    for name, s in _s._parked.items():
-        recs.append(_record(name, s, 1))
-    data = json.dumps(recs + _kept)
+    if _unread is not None:
+        return 0  # the saved ones are not back yet: the file must stay as it is
+    n = 0
     tmp = _path + ".tmp"
     with open(tmp, "w") as f:
-        f.write(data)
-        f.write("\n%08x\n" % binascii.crc32(data.encode()))
+        # One line at a time, as restore reads it: no RAM for the whole text.
+        crc = _write(f, _HEADER, 0)
+        for name, s in _s._active.items():
+            crc = _write(f, json.dumps(_record(name, s, 2 if s[_FLAG] == _OVER else 0)) + "\n", crc)
+            n += 1
+        for name, s in _s._parked.items():
+            crc = _write(f, json.dumps(_record(name, s, 1)) + "\n", crc)
+            n += 1
+        for r in _kept:
+            if r[0] not in _s._active and r[0] not in _s._parked:
+                crc = _write(f, json.dumps(r) + "\n", crc)
+        f.write("%08x\n" % crc)
     os.rename(tmp, _path)
-    _written = _s._now()
+    _times[0] = _s._now()
     _state = _now_state()
-    return len(recs)
+    return n
+
+
+def _write(f, line, crc):
+    f.write(line)
+    return binascii.crc32(line, crc)
 
 
 def tick(log, wait):
-    # schedule_loop's pass: restores what waited for the wall clock, and
-    # writes the file when the schedules have changed, at most once every
-    # _every ms. Returns how long the loop may sleep.
-    global _log, _written
+    # schedule_loop's pass: restores what waited for the wall clock (or for
+    # RAM), and writes the file when the schedules have changed, at most
+    # once every _every ms. Returns how long the loop may sleep.
+    global _log
     _log = log
-    if _waiting is not None:
-        _restore()
-        if _waiting is not None:
-            return min(wait, 1000)  # looks again for a set clock
+    if _unread is not None:
+        again = _times[1]
+        if again is None or _s._now() >= again:
+            _restore()
+        if _unread is not None:
+            return min(wait, 1000)  # looks again for a set clock, or RAM
     if _path is None or _now_state() == _state:
         return wait
-    left = 0 if _written is None else _every - (_s._now() - _written)
+    left = 0 if _times[0] is None else _every - (_s._now() - _times[0])
     if left <= 0:
         try:
             save()
         except OSError as e:
             _say("error", "cannot write %s: %r" % (_path, e))
-            _written = _s._now()  # tries again in _every ms, not at every pass
+            _times[0] = _s._now()  # tries again in _every ms, not at every pass
         return wait
     return min(wait, left)
 
@@ -266,7 +473,9 @@ def idle_seconds():
         if j._queue:
             return 0
         for at in j._retry.values():
-            if best is None or at - now < best:
+            if at is not None and (best is None or at - now < best):
                 best = at - now
     return None if best is None else max(0, best) / 1000
 
+
+_s._clocked.append(_times)

@@ -1,9 +1,9 @@
 # aiowatch: aioschedule.watcher_loop, which restarts tasks that failed,
 # cancels tasks that hang (no heartbeat) and feeds a hardware watchdog while
-# the critical tasks are healthy; and aioctl.heartbeat().
+# the critical tasks are healthy.
 #
-# Imported on first use of aioschedule.watcher_loop or aioctl.heartbeat: an
-# application without them does not load it.
+# Imported on first use of aioschedule.watcher_loop: an application without
+# it does not load it.
 
 import sys
 import time
@@ -21,29 +21,7 @@ _waiting = {}  # name -> _s._now() when watcher_loop restarts it
 _streak = {}  # name -> failures in a row
 _began = {}  # name -> _s._now() when watcher_loop last restarted it
 _hung = {}  # name -> runs cancelled for want of a heartbeat
-_beats = {}  # asyncio Task of a run -> ticks_ms of its last heartbeat
 nap = _s._Nap()  # aioschedule.ended() wakes it when a run fails
-
-
-def heartbeat():
-    # From inside a task added with heartbeat=seconds: "still working".
-    # Cheap enough to call in a busy loop (one dict store, no allocation
-    # after the first call of a run).
-    try:
-        run = asyncio.current_task()
-    except RuntimeError:
-        raise RuntimeError("heartbeat: call it from inside an aioctl task")
-    _beats[run] = time.ticks_ms()
-
-
-def _beat_age(t, tick):
-    # ms since the heartbeat of t's run (since watcher_loop first saw the
-    # run, before its first beat)
-    run = t[TASK]
-    b = _beats.get(run)
-    if b is None:
-        _beats[run] = b = tick
-    return time.ticks_diff(tick, b)
 
 
 async def watcher_loop(alog=None, sleep=30, backoff=1, max_backoff=60, wdt=None, critical=(), feed=1):
@@ -64,80 +42,77 @@ async def watcher_loop(alog=None, sleep=30, backoff=1, max_backoff=60, wdt=None,
         raise TypeError("watcher_loop: wdt %r has no feed()" % (wdt,))
     if isinstance(critical, str) or not isinstance(critical, (tuple, list)):
         raise TypeError("watcher_loop: critical %r must be a tuple or list of task names" % (critical,))
+    nap.claim("watcher_loop")
+    await nap.loop(lambda: _pass(alog, base, cap, poll, every, wdt, critical))
+
+
+def _pass(alog, base, cap, poll, every, wdt, critical):
+    # One pass of watcher_loop; returns how long it may sleep (ms).
     waiting = _waiting
     streak = _streak
-    nap.claim("watcher_loop")
-    try:
-        while True:
-            try:
-                now = _s._now()
-                tick = time.ticks_ms()
-                wait = poll
-                healthy = True
-                for t in aioctl.group().values():  # nothing in the pass adds or removes tasks
-                    n = t[NAME]
-                    st = t[STATE]
-                    opts = t[OPTS]
-                    sick = st == ERROR or st == STOPPED
-                    if st == RUNNING and opts and opts[_BEAT]:
-                        left = opts[_BEAT] - _beat_age(t, tick)
-                        if left < 0:
-                            sick = True
-                            _hung[n] = _hung.get(n, 0) + 1
-                            msg = "hung: no heartbeat for %s s (limit %s s)" % (
-                                (opts[_BEAT] - left) / 1000, opts[_BEAT] / 1000)
-                            if alog:
-                                alog.error("[%s] %s; watcher_loop cancels it" % (n, msg))
-                            aioctl._fail(t[TASK], RuntimeError(msg))  # ends as failed: restarted below
-                        elif left < wait:
-                            wait = left + 1
-                    if sick and critical and healthy:
-                        for p in critical:
-                            if match(p, n):
-                                healthy = False
-                    no = opts is not None and not opts[2]  # added with restart=False
-                    if st != ERROR or no or n in _s._active or n in _s._parked:
-                        if st != ERROR and st != RUNNING:
-                            streak.pop(n, None)  # ended well, or was stopped: start afresh
-                        waiting.pop(n, None)
-                        continue
-                    if n not in waiting:
-                        k = streak.get(n, 0)
-                        if now - _began.get(n, now) >= cap:
-                            k = 0  # it ran a good while before failing
-                        streak[n] = k + 1
-                        delay = min(cap, base << min(k - 1, 24)) if k else 0
-                        waiting[n] = now + delay
-                        if alog:
-                            # Tagged [name] so that aioctl.status(name) shows it.
-                            e = t[EXC]
-                            alog.error("[%s] failed: %s: %s; watcher_loop restarts it in %s" % (
-                                n, type(e).__name__, e, aioctl.duration(delay / 1000)))
-                    left = waiting[n] - now
-                    if left <= 0:
-                        aioctl.launch(t)  # first: if it fails (MemoryError), the next pass tries again
-                        del waiting[n]
-                        _began[n] = now
-                        _restarts[n] = _restarts.get(n, 0) + 1
-                        if alog:
-                            alog.info("[%s] restarted by watcher_loop (%d)" % (n, _restarts[n]))
-                    elif left < wait:
-                        wait = left
-                if critical and healthy:
-                    healthy = _all_there(critical)
-                if wdt is not None:
-                    if healthy:
-                        wdt.feed()
-                    wait = min(wait, every)
-                if _beats:
-                    for run in list(_beats):
-                        if run.done():
-                            del _beats[run]
-            except MemoryError:
-                wait = 100  # the heap is full now: try again shortly, do not die
-            await nap.sleep(wait)
-    finally:
-        nap.task = None
+    now = _s._now()
+    tick = time.ticks_ms()
+    wait = poll
+    healthy = True
+    for t in aioctl.group().values():  # nothing in the pass adds or removes tasks
+        n = t[NAME]
+        st = t[STATE]
+        opts = t[OPTS]
+        sick = st == ERROR or st == STOPPED
+        beat = opts[_BEAT] if opts else 0
+        if beat:
+            # A run may begin at any moment (the scheduler, a
+            # restart, aioctl.start): look again within the limit.
+            age = aioctl.beat_age(t, tick) if st == RUNNING else None
+            left = beat if age is None else beat - age
+            if left < 0:
+                sick = True
+                msg = "hung: no heartbeat for %s s (limit %s s)" % (age / 1000, beat / 1000)
+                aioctl.fail(t, RuntimeError(msg))  # ends as failed: restarted below
+                _hung[n] = _hung.get(n, 0) + 1
+                if alog:
+                    alog.error("[%s] %s; watcher_loop cancels it" % (n, msg))
+            elif left < wait:
+                wait = left + 1
+        if sick and critical and healthy:
+            for p in critical:
+                if match(p, n):
+                    healthy = False
+        no = opts is not None and not opts[2]  # added with restart=False
+        if st != ERROR or no or n in _s._active or n in _s._parked:
+            if st != ERROR and st != RUNNING:
+                streak.pop(n, None)  # ended well, or was stopped: start afresh
+            waiting.pop(n, None)
+            continue
+        if n not in waiting:
+            k = streak.get(n, 0)
+            if now - _began.get(n, now) >= cap:
+                k = 0  # it ran a good while before failing
+            streak[n] = k + 1
+            delay = min(cap, base << min(k - 1, 24)) if k else 0
+            waiting[n] = now + delay
+            if alog:
+                # Tagged [name] so that aioctl.status(name) shows it.
+                e = t[EXC]
+                alog.error("[%s] failed: %s: %s; watcher_loop restarts it in %s" % (
+                    n, type(e).__name__, e, aioctl.duration(delay / 1000)))
+        left = waiting[n] - now
+        if left <= 0:
+            aioctl.launch(t)  # first: if it fails (MemoryError), the next pass tries again
+            del waiting[n]
+            _began[n] = now
+            _restarts[n] = _restarts.get(n, 0) + 1
+            if alog:
+                alog.info("[%s] restarted by watcher_loop (%d)" % (n, _restarts[n]))
+        elif left < wait:
+            wait = left
+    if critical and healthy:
+        healthy = _all_there(critical)
+    if wdt is not None:
+        if healthy:
+            wdt.feed()
+        wait = min(wait, every)
+    return wait
 
 
 def _all_there(critical):

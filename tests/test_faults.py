@@ -232,16 +232,21 @@ aioschedule.schedule_loop = schedule_loop
 
 DEAF = """
 import asyncio, aioschedule
-async def sleep(self, ms):
+async def loop(self, step):
     # broken: the loop never stops
-    self.asleep = True
     try:
-        await asyncio.sleep_ms(ms)
-    except asyncio.CancelledError:
-        pass
+        while True:
+            wait = step()
+            self.asleep = True
+            try:
+                await asyncio.sleep_ms(wait)
+            except asyncio.CancelledError:
+                pass
+            finally:
+                self.asleep = False
     finally:
-        self.asleep = False
-aioschedule._Nap.sleep = sleep
+        self.task = None
+aioschedule._Nap.loop = loop
 """
 
 FORGET_QUEUE = """

@@ -1,0 +1,477 @@
+# What a board does to the library: the heap full at the worst moment, files
+# written by someone else, weeks of uptime with ticks that wrap, jobs that
+# raise anything at all, and a REPL that starts a new event loop. Each test
+# failed on the code before the fix it names.
+
+import binascii
+import json
+import os
+
+from test_calendar import run as sim
+from test_aioschedule import plain
+
+FILL = """
+import gc
+def fill():
+    # Takes every free byte of the heap; returns what holds it: a chain of
+    # pairs (a list would need ever larger blocks to grow).
+    junk = None
+    for size in (4096, 256, 16, 1):
+        try:
+            while True:
+                junk = (junk, bytearray(size))
+        except MemoryError:
+            pass
+    return junk
+"""
+
+
+def test_a_heap_spike_costs_no_loop_and_no_start(mp):
+    # A job fills the heap for 200 ms. Both loops live on, runs that end in
+    # the spike are recorded, and every due start of a 20 ms schedule is
+    # counted as run or skipped.
+    out = mp.run(FILL + """
+import asyncio, time, aioctl, aioschedule
+n = [0]
+async def tick():
+    n[0] += 1
+async def short():
+    await asyncio.sleep_ms(30)   # ends while the heap is full
+async def hog():
+    await asyncio.sleep_ms(100)
+    junk = fill()
+    await asyncio.sleep_ms(200)
+    junk = None
+    gc.collect()
+async def main():
+    aioctl.add(tick)
+    aioschedule.schedule("tick", start_in=0, repeat=0.02)
+    aioctl.add(short)
+    aioschedule.schedule("short", start_in=0.08, repeat=0.1)
+    aioctl.add(aioschedule.schedule_loop)
+    aioctl.add(aioschedule.watcher_loop, sleep=0.05)
+    aioctl.add(hog)
+    await asyncio.sleep_ms(500)
+    k = n[0]
+    await asyncio.sleep_ms(100)
+    g = aioctl.group()
+    print("loops", g["schedule_loop"][aioctl.STATE] == aioctl.RUNNING, g["watcher_loop"][aioctl.STATE] == aioctl.RUNNING)
+    print("ticks go on", n[0] - k >= 3)
+    print("short", g["short"][aioctl.STATE] in (aioctl.DONE, aioctl.RUNNING), aioschedule.group()["short"][5] >= 4)
+    s = aioschedule.group()["tick"]
+    print("accounted", (s[0] - aioschedule._t0) // 20 == s[5] + s[6], s[5] + s[6])
+asyncio.run(main())
+""", heap="256K")
+    text = out + mp.last.stderr
+    assert "Task exception" not in text, text
+    lines = out.splitlines()
+    assert lines[0] == "loops True True", text
+    assert lines[1] == "ticks go on True", text
+    assert lines[2] == "short True True", text
+    assert lines[3].startswith("accounted True"), text
+
+
+def test_a_run_that_ends_on_a_full_heap_is_recorded(mp):
+    # The end of a run reads the time (a float on unix, a long int on a
+    # board) and tells the scheduler: with no allocation possible neither
+    # may fail.
+    out = mp.run("""
+import asyncio, micropython, aioctl, aioschedule
+async def job():
+    micropython.heap_lock()      # the run ends with the heap full
+async def main():
+    aioctl.add(job)
+    aioschedule.schedule("job", start_in=0, repeat=0.05, max_retries=1)
+    aioctl.add(aioschedule.schedule_loop)
+    await asyncio.sleep_ms(20)
+    micropython.heap_unlock()
+    t = aioctl.group()["job"]
+    print(t[aioctl.STATE] == aioctl.DONE, t[aioctl.TASK] is None)
+    await asyncio.sleep_ms(60)
+    micropython.heap_unlock()
+    print(aioschedule.group()["job"][5])
+asyncio.run(main())
+""")
+    text = out + mp.last.stderr
+    assert "Task exception" not in text, text
+    assert out.splitlines() == ["True True", "2"], text
+
+
+def test_heartbeats_keep_nothing_per_finished_run(mp):
+    # A job every 10 ms with heartbeat=, no watcher_loop: RAM stays flat.
+    out = mp.run("""
+import asyncio, gc, aioctl, aioschedule
+async def job():
+    aioctl.heartbeat()
+async def main():
+    aioctl.add(job, heartbeat=1)
+    aioschedule.schedule("job", start_in=0, repeat=0.01)
+    aioctl.add(aioschedule.schedule_loop)
+    await asyncio.sleep_ms(200)
+    gc.collect()
+    a = gc.mem_free()
+    await asyncio.sleep_ms(600)
+    gc.collect()
+    print(aioschedule.group()["job"][5] > 50, a - gc.mem_free() < 1000, a - gc.mem_free())
+    try:
+        aioctl.heartbeat()   # not from an aioctl task
+    except RuntimeError as e:
+        print(e)
+asyncio.run(main())
+""", heap="96K")
+    lines = out.splitlines()
+    assert lines[0].startswith("True True"), out
+    assert lines[1] == "heartbeat: call it from inside an aioctl task"
+
+
+def test_a_plain_functions_value_is_its_result_whatever_it_is(mp):
+    out = mp.run("""
+import asyncio, aioctl, aioschedule
+class Sock:
+    def send(self, data):
+        return len(data)
+def gen():
+    return (i for i in range(3))       # a plain function returning a generator
+def sock():
+    return Sock()
+async def main():
+    aioctl.add(gen)
+    aioctl.add(sock)
+    aioschedule.schedule("sock", start_in=0.01, repeat=0.02)
+    aioctl.add(aioschedule.schedule_loop)
+    await asyncio.sleep_ms(80)
+    g = aioctl.group()
+    print(g["gen"][aioctl.STATE] == aioctl.DONE, list(aioctl.result("gen")))
+    print(g["sock"][aioctl.STATE] == aioctl.DONE, type(aioctl.result("sock")).__name__,
+          aioschedule.group()["sock"][5] >= 3, aioschedule.group()["sock"][6])
+asyncio.run(main())
+""")
+    assert out.splitlines() == ["True [0, 1, 2]", "True Sock True 0"], out
+
+
+def test_every_exception_a_job_raises_ends_its_run_as_error(mp):
+    out = mp.run("""
+import asyncio, aioctl
+async def gexit():
+    raise GeneratorExit
+def stopit():
+    raise StopIteration("x")
+async def other():
+    while True:
+        await asyncio.sleep_ms(5)
+async def main():
+    aioctl.add(other)
+    aioctl.add(gexit)
+    aioctl.add(stopit)
+    await asyncio.sleep_ms(30)
+    g = aioctl.group()
+    for n in ("gexit", "stopit"):
+        t = g[n]
+        print(n, t[aioctl.STATE] == aioctl.ERROR, type(t[aioctl.RESULT]).__name__, t[aioctl.TASK] is None)
+    print("other", g["other"][aioctl.STATE] == aioctl.RUNNING)
+asyncio.run(main())
+
+# KeyboardInterrupt (Ctrl-C) and SystemExit (sys.exit()) end the run as an
+# error and still stop the application.
+for exc in (KeyboardInterrupt, SystemExit):
+    async def stopper():
+        await asyncio.sleep_ms(5)
+        raise exc
+    async def main2():
+        aioctl.add(stopper, name="stopper")
+        await asyncio.sleep_ms(100)
+        print("not stopped")
+    try:
+        asyncio.run(main2())
+    except exc:
+        t = aioctl.group()["stopper"]
+        print(exc.__name__, "stops the app", t[aioctl.STATE] == aioctl.ERROR, t[aioctl.TASK] is None)
+    aioctl.delete("stopper")
+""")
+    assert out.splitlines() == [
+        "gexit True GeneratorExit True",
+        "stopit True StopIteration True",
+        "other True",
+        "KeyboardInterrupt stops the app True True",
+        "SystemExit stops the app True True",
+    ], out
+
+
+def test_a_new_event_loop_starts_clean(mp):
+    # Ctrl-C ends asyncio.run; the REPL then makes a new event loop. The
+    # runs of the old one are gone: they show as stopped and start again.
+    out = mp.run("""
+import asyncio, aioctl, aioschedule
+n = [0]
+async def job():
+    n[0] += 1
+async def blink():
+    while True:
+        await asyncio.sleep_ms(5)
+async def ctrl_c():
+    await asyncio.sleep_ms(50)
+    raise KeyboardInterrupt
+async def main():
+    aioctl.add(job)
+    aioschedule.schedule("job", start_in=0, repeat=0.01)
+    aioctl.add(blink)
+    aioctl.add(aioschedule.schedule_loop)
+    aioctl.add(aioschedule.watcher_loop, sleep=0.05)
+    aioctl.add(ctrl_c)
+    await asyncio.sleep_ms(1000)
+try:
+    asyncio.run(main())
+except KeyboardInterrupt:
+    print("interrupted")
+asyncio.new_event_loop()
+aioctl.delete("ctrl_c")
+async def again():
+    g = aioctl.group()
+    print("blink", g["blink"][aioctl.STATE] == aioctl.STOPPED)
+    print(aioctl.start("schedule_loop"), aioctl.start("watcher_loop"), aioctl.start("blink"))
+    aioschedule.schedule("job", start_in=0, repeat=0.01)   # wakes the loop: no stale task pushed
+    k = n[0]
+    await asyncio.sleep_ms(60)
+    print("runs again", n[0] - k >= 4, g["blink"][aioctl.STATE] == aioctl.RUNNING)
+    print("loop", g["schedule_loop"][aioctl.STATE] == aioctl.RUNNING)
+asyncio.run(again())
+""")
+    assert out.splitlines() == ["interrupted", "blink True", "True True True", "runs again True True", "loop True"], (
+        out + mp.last.stderr)
+
+
+def test_a_restarted_hung_task_is_caught_in_time_again(mp):
+    # Each run hangs after one heartbeat; watcher_loop sleeps 30 s between
+    # passes, yet catches every hang within the 50 ms limit.
+    out = mp.run("""
+import asyncio, time, aioctl, aioschedule
+T0 = time.ticks_ms()
+starts = []
+async def worker():
+    starts.append(time.ticks_diff(time.ticks_ms(), T0))
+    aioctl.heartbeat()
+    await asyncio.Event().wait()
+async def main():
+    aioctl.add(worker, heartbeat=0.05)
+    aioctl.add(aioschedule.watcher_loop, sleep=30, backoff=0.001, max_backoff=0.001)
+    await asyncio.sleep_ms(400)
+    print(len(starts) >= 4, starts)
+asyncio.run(main())
+""")
+    assert out.startswith("True"), out
+
+
+# ---------------------------------------------------------------- the file
+
+def _file(records, version=2):
+    # A schedules file as aiostore writes it, with a good checksum.
+    if version == 1:
+        data = json.dumps(records)
+        return "%s\n%08x\n" % (data, binascii.crc32(data.encode()))
+    text = "aiostore 2\n" + "".join(json.dumps(r) + "\n" for r in records)
+    return text + "%08x\n" % binascii.crc32(text.encode())
+
+
+W0 = 1800000000  # 2027-01-15 08:00:00 UTC
+REC = ["a", 60000, None, None, 0, None, None, None, 3, 1, W0 * 1000 + 30000, W0 - 30, 0]
+
+BOOT = """
+import asyncio, time, aioctl, aioschedule
+W = %d * 1000
+t0 = time.ticks_ms()
+aioschedule.clock(wall_ms=lambda: W + time.ticks_diff(time.ticks_ms(), t0))
+async def job():
+    pass
+""" % W0
+
+
+def test_a_file_with_a_bad_field_drops_that_record_alone(mp):
+    bad = [
+        ("interval", 1, -1000),  # once made schedule_loop spin for ever
+        ("runs", 8, "3"),
+        ("next due", 10, None),
+        ("state", 12, 7),
+        ("policy", 5, [0, 1, 0]),
+        ("calendar", 2, "00ff"),
+    ]
+    recs = [REC]
+    for i, (_, field, value) in enumerate(bad):
+        r = list(REC)
+        r[0] = "b%d" % i
+        r[field] = value
+        recs.append(r)
+    with open(os.path.join(mp.tmp, "s.json"), "w") as f:
+        f.write(_file(recs))
+    out = mp.run(BOOT + """
+async def main():
+    for n in ("a", "b0", "b1", "b2", "b3", "b4", "b5"):
+        aioctl.add(job, name=n)
+    print(aioschedule.persist("s.json"))
+    aioctl.add(aioschedule.schedule_loop)
+    await asyncio.sleep_ms(50)
+    print("loop runs", sorted(aioschedule.group()))
+asyncio.run(main())
+""", timeout=10)
+    lines = out.splitlines()
+    for i, (what, _, value) in enumerate(bad):
+        assert "aiostore: saved schedule 'b%d' not restored: %s %r" % (i, what, value) in lines, (what, out)
+    assert "'restored': ['a']" in out and "'dropped': ['b0', 'b1', 'b2', 'b3', 'b4', 'b5']" in out, out
+    assert lines[-1] == "loop runs ['a']"
+    assert not os.path.exists(os.path.join(mp.tmp, "s.json.bad"))
+
+
+def test_a_file_of_the_first_format_is_migrated(mp):
+    path = os.path.join(mp.tmp, "s.json")
+    with open(path, "w") as f:
+        f.write(_file([REC], version=1))
+    out = mp.run(BOOT + """
+async def main():
+    aioctl.add(job, name="a")
+    print(aioschedule.persist("s.json")["restored"])
+    print(aioschedule.save())
+asyncio.run(main())
+""")
+    assert out.splitlines() == ["['a']", "1"]
+    text = open(path).read()
+    assert text.startswith("aiostore 2\n") and '["a", 60000,' in text
+    assert not os.path.exists(path + ".bad")
+
+
+def test_a_full_heap_while_reading_the_file_keeps_it(mp):
+    # 120 schedules saved; the next boot finds the heap full when it calls
+    # persist(): nothing is set aside, nothing raised into the boot code,
+    # and all come back once RAM is free again.
+    names = ["j%d" % i for i in range(120)]
+    recs = []
+    for i, n in enumerate(names):
+        r = list(REC)
+        r[0] = n
+        r[_R_DUE] = W0 * 1000 + 3600000 + i
+        recs.append(r)
+    path = os.path.join(mp.tmp, "s.json")
+    with open(path, "w") as f:
+        f.write(_file(recs))
+    out = mp.run(BOOT + FILL + """
+async def main():
+    for i in range(120):
+        aioctl.add(job, name="j%d" % i)
+    aioctl.add(aioschedule.schedule_loop)
+    await asyncio.sleep_ms(10)
+    import aiostore
+    junk = fill()
+    for _ in range(100):
+        junk = junk[0]  # a little RAM for the call, far from enough for the file
+    done = aioschedule.persist("s.json")
+    junk = None
+    print("at boot", len(done["restored"]))
+    await asyncio.sleep_ms(1200)
+    print("later", len(done["restored"]), len(aioschedule.group()))
+    print("saved", aioschedule.save())
+asyncio.run(main())
+""", heap="256K")
+    lines = plain(out).splitlines()
+    assert any(l.startswith("aiostore: cannot read s.json now (MemoryError") for l in lines), out
+    assert "later 120 120" in lines and "saved 120" in lines, out
+    assert not os.path.exists(path + ".bad")
+
+
+_R_DUE = 10
+
+
+def test_a_full_heap_while_restoring_one_schedule_keeps_it(mp):
+    # The wall clock read that restoring one schedule needs fails for want
+    # of memory (time.time() makes a long int on a board): that schedule is
+    # reported as such and written back; it is not "scheduled differently".
+    recs = []
+    for n in ("a", "b", "c"):
+        r = list(REC)
+        r[0] = n
+        recs.append(r)
+    path = os.path.join(mp.tmp, "s.json")
+    with open(path, "w") as f:
+        f.write(_file(recs))
+    out = mp.run("""
+import asyncio, time, aioctl, aioschedule
+calls = [0]
+t0 = time.ticks_ms()
+def wall():
+    calls[0] += 1
+    if calls[0] == 2:       # the first is the clock check; the second, restoring "a"
+        raise MemoryError
+    return %d * 1000 + time.ticks_diff(time.ticks_ms(), t0)
+aioschedule.clock(wall_ms=wall)
+async def job():
+    pass
+async def main():
+    for n in ("a", "b", "c"):
+        aioctl.add(job, name=n)
+    done = aioschedule.persist("s.json")
+    print(done["restored"], done["kept"], done["dropped"])
+    print(aioschedule.save(), sorted(aioschedule.group()))
+asyncio.run(main())
+""" % W0)
+    lines = out.splitlines()
+    assert "aiostore: saved schedule 'a' not restored: MemoryError; kept in the file" in lines, out
+    assert "differently" not in out
+    assert "['b', 'c'] ['a'] []" in lines, out
+    assert lines[-1] == "2 ['b', 'c']"
+    assert '["a", 60000,' in open(path).read()  # written back as it was
+
+
+def test_twenty_days_of_uptime_with_every_option(mp):
+    # 30-bit ticks wrap every 12.4 days; the scheduler's clock is rebased
+    # every 3.1 days. Saves, retries, queue waits, watcher restarts and
+    # clock checks all go on across it.
+    out = sim(mp, """
+    import aiostore, aiowatch
+    aiocron.clock_check(2020)
+    at(2025, 1, 1, 0, 0, 0)
+    fails = [0]
+    async def flaky():
+        fails[0] += 1
+        if fails[0] % 2:
+            raise ValueError("every other run")
+    async def crash():
+        raise OSError("crash")
+    aioctl.add(flaky)
+    aioschedule.schedule("flaky", start_in=0, repeat=6 * 3600, max_retries=1, retry_delay=60)
+    add("daily", hrs=6, mins=30)
+    add("plain", start_in=3600, repeat=4 * 3600, priority=1)
+    add("twin", start_in=3600, repeat=4 * 3600)
+    aioctl.add(crash)
+    aioschedule.persist("u.json", every=600)
+    aioctl.add(aioschedule.schedule_loop, max_concurrent=1)
+    aioctl.add(aioschedule.watcher_loop, sleep=3600, backoff=60, max_backoff=120)
+    await settle()
+    saved = set()
+    rebases = 0
+    last_ms = aioschedule._ms
+    state = aiostore._state
+    day0 = wall[0] // 86400000
+    end = aiocron.mktime((2025, 1, 21, 23, 0, 0)) * 1000
+    while wall[0] < end:
+        await step()
+        aiowatch.nap.wake()
+        await settle()
+        if aioschedule._ms < last_ms:
+            rebases += 1
+        last_ms = aioschedule._ms
+        if aiostore._state != state:   # a write
+            state = aiostore._state
+            saved.add(wall[0] // 86400000 - day0)
+    g = aioschedule.group()
+    print("rebases", rebases)
+    print("days with saves", saved >= set(range(21)), sorted(saved))
+    print("daily", g["daily"][5], "plain", g["plain"][5], "twin", g["twin"][5])
+    print("flaky", g["flaky"][5] == fails[0] >= 168, fails[0])
+    print("restarts", aiowatch._restarts["crash"] > 200, aiowatch._restarts["crash"])
+    print("file", aioschedule.save())
+""")
+    text = "\n".join(out)
+    assert out[0] == "rebases 5", text  # at 6.2 days, then every 3.1
+    assert out[1].startswith("days with saves True"), text
+    assert out[2] == "daily 21 plain 126 twin 126", text
+    # every 6 h, each failed run retried once, every run counted
+    assert out[3].startswith("flaky True"), text
+    assert out[4].startswith("restarts True"), text
+    assert out[5] == "file 4", text
