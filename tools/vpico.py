@@ -24,7 +24,7 @@ From Python (tests), boot once and run many scripts:
       out, err, rc = p.run("print(1)\n", timeout=60)   # code, or a path
       out, err, rc = p.run("tests/x.py", args=["a"], heap="96K")
 
-  Pico(libdirs=(), flash=None, realtime=False, boot_timeout=30)
+  Pico(libdirs=(), flash=None, realtime=False, boot_timeout=30, raw=True)
       Boots the emulator (about 0.5 s). The files of each libdir go to /lib on
       the board's flash (a directory tree is copied as is); where two
       libdirs hold the same module (foo.py, foo.mpy or package foo), the
@@ -33,6 +33,7 @@ From Python (tests), boot once and run many scripts:
       352 blocks; littlefs-python reads it), loaded at boot and written back
       at each erase/program, so what MicroPython writes survives a kill -9; it
       is made if missing. Without it, a fresh filesystem in a temporary file.
+      raw=False leaves the board at its friendly REPL (what `serve` does).
   p.run(code_or_path, args=(), timeout=120, heap=None, name=None, out=None)
       -> (stdout, stderr, returncode), strings with "\\n" line ends. A str
       holding a newline, or naming no file, is code. Each run but the first
@@ -45,9 +46,18 @@ From Python (tests), boot once and run many scripts:
       Raises PicoTimeout after `timeout` real seconds (the program is
       interrupted with Ctrl-C; if that fails too the emulator is stopped).
   p.exec(code, timeout=30) -> stdout; raises PicoError on an exception.
-  p.soft_reset(); p.close() (also at exit of the interpreter).
+  p.soft_reset(); p.restart(libdirs=None): a power cycle (a new emulator
+      on the same flash; with libdirs, /lib is filled from them first, and a
+      temporary flash starts blank); p.close() (also at interpreter exit).
+  p.fs() -> a littlefs-python LittleFS of the board's filesystem, read from
+      the image (for reading what programs wrote, between runs);
+      p.read_file(path) -> bytes (FileNotFoundError); p.write_file(path,
+      data) writes through the board's REPL. A script's cwd is "/".
+  p.boot_time: real seconds from start to the raw REPL.
   Errors: PicoSetupError (missing firmware/ROM/node), PicoBootError,
-  PicoDied (the emulator exited), PicoTimeout; all are PicoError.
+  PicoDied (the emulator exited), PicoReset (the board reset itself:
+  machine.reset() or machine.WDT; it has booted again, flash kept; its .out
+  has the output so far), PicoTimeout; all are PicoError.
 
 Files: the firmware and boot ROM come from $PICO_FIRMWARE and $PICO_BOOTROM,
 else <repo>/../shared/boards/. The npm packages (rp2040js, pinned in
@@ -112,7 +122,7 @@ except SystemExit as e:
 
 
 class PicoError(Exception):
-    pass
+    out = ""  # what the program printed before the error, if one ran
 
 
 class PicoSetupError(PicoError):
@@ -127,10 +137,13 @@ class PicoDied(PicoError):
     pass
 
 
+class PicoReset(PicoDied):
+    """The board reset itself (machine.reset(), machine.WDT); the Pico has
+    booted again, keeping its flash."""
+
+
 class PicoTimeout(PicoError):
-    def __init__(self, msg, out=""):
-        super().__init__(msg)
-        self.out = out
+    pass
 
 
 def board_files():
@@ -250,17 +263,24 @@ class Emulator:
         firmware, bootrom = board_files()
         ensure_node()
         self.tmp = tempfile.mkdtemp(prefix="vpico-")
+        self.kept = flash is not None
         self.image = flash or os.path.join(self.tmp, "flash.img")
         make_image(self.image, libdirs)
         self.log = os.path.join(self.tmp, "node.log")
-        cmd = ["node", os.path.join(PICO_DIR, "vpico.mjs"), bootrom, firmware, self.image]
+        self.cmd = ["node", os.path.join(PICO_DIR, "vpico.mjs"), bootrom, firmware, self.image]
         if realtime:
-            cmd.append("--realtime")
+            self.cmd.append("--realtime")
+        self.proc = None
+        self.start()
+
+    def start(self):
+        """Starts the emulator (again: a power cycle, the flash kept)."""
+        self.stop()
         with open(self.log, "wb") as log:
             # Its own process group: a Ctrl-C at the terminal is ours to
             # handle; it also ends by itself when its stdin closes.
             self.proc = subprocess.Popen(
-                cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, start_new_session=True
+                self.cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, start_new_session=True
             )
         self.fd = self.proc.stdout.fileno()
         os.set_blocking(self.fd, False)
@@ -296,6 +316,8 @@ class Emulator:
             msg = f.read().strip().replace("vpico: ", "")
         if status == 2:  # it could not use a file it was given
             return PicoSetupError(msg)
+        if status == 4:
+            return PicoReset(msg)
         if status is None:
             what = "the emulator closed its output"
         elif status < 0:
@@ -304,8 +326,9 @@ class Emulator:
             what = "the emulator exited with status %d" % status
         return PicoDied(what + (": " + msg if msg else ""))
 
-    def close(self):
-        _live.discard(self)
+    def stop(self):
+        if self.proc is None:
+            return
         if self.proc.poll() is None:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
@@ -317,6 +340,11 @@ class Emulator:
                 f.close()
             except OSError:
                 pass
+        self.proc = None
+
+    def close(self):
+        _live.discard(self)
+        self.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
@@ -324,12 +352,12 @@ class Pico:
     """A booted virtual Pico driven through its raw REPL (see the module
     docstring)."""
 
-    def __init__(self, libdirs=(), flash=None, realtime=False, boot_timeout=30):
+    def __init__(self, libdirs=(), flash=None, realtime=False, boot_timeout=30, raw=True):
         self.emu = Emulator(flash, libdirs, realtime)
+        self.boot_timeout = boot_timeout
         self.buf = b""
-        self.fresh = True
         try:
-            self._boot(boot_timeout)
+            self._boot(boot_timeout, raw)
         except BaseException:
             self.close()
             raise
@@ -362,7 +390,9 @@ class Pico:
                 return None
             self.buf += self.emu.read(min(left, 1))
 
-    def _boot(self, timeout):
+    def _boot(self, timeout, raw):
+        self.buf = b""
+        self.fresh = True
         start = time.monotonic()
         deadline = start + timeout
         # The REPL prompt shows once boot.py/main.py are done; a main.py that
@@ -371,6 +401,9 @@ class Pico:
             self.emu.write(b"\x03\x03")
             if self._read_until(PROMPT, deadline) is None:
                 raise PicoBootError("the Pico showed no REPL prompt within %g s" % timeout)
+        self.boot_time = time.monotonic() - start
+        if not raw:
+            return
         self.emu.write(b"\x01")
         if self._read_until(RAW_PROMPT, deadline) is None:
             raise PicoBootError("the Pico did not enter its raw REPL within %g s" % timeout)
@@ -415,16 +448,25 @@ class Pico:
         self.fresh = False
         size = parse_size(heap) if heap else 0
         stream = Stream(out)
-        res = self._raw(PREPARE % ([name] + list(args), size, size, code, name), deadline)
-        if res and not res[1]:  # compiled: run it
-            res = self._raw(EXECUTE, deadline, stream.feed)
+        try:
+            res = self._raw(PREPARE % ([name] + list(args), size, size, code, name), deadline)
+            if res and not res[1]:  # compiled: run it
+                res = self._raw(EXECUTE, deadline, stream.feed)
+        except PicoError as e:
+            stream.feed(self.buf, True)
+            e.out = stream.text()
+            if isinstance(e, PicoReset):
+                self.emu.start()
+                self._boot(self.boot_timeout, True)
+            raise
         if res is None:
             ok = self._interrupt()
-            raise PicoTimeout(
+            e = PicoTimeout(
                 "the program did not end within %g s (real time)%s"
-                % (timeout, "" if ok else "; the emulator was stopped"),
-                stream.text(),
+                % (timeout, "" if ok else "; the emulator was stopped")
             )
+            e.out = stream.text()
+            raise e
         stdout = stream.text()
         err = STDIN_FRAME.sub("", text(res[1]), count=1)  # the frame of EXECUTE
         rc = 1 if err else 0
@@ -433,6 +475,45 @@ class Pico:
             stdout, status = stdout[:i], ast.literal_eval(stdout[i + len(EXIT_MARK):])
             rc, err = exit_status(status)
         return stdout, err, rc
+
+    def restart(self, libdirs=None):
+        """A power cycle: the emulator starts again on the same flash. With
+        libdirs, their files are put in /lib first; on a temporary flash
+        (no flash= given) the filesystem is made anew from them."""
+        self.emu.stop()
+        if libdirs is not None:
+            if not self.emu.kept:
+                os.remove(self.emu.image)
+            make_image(self.emu.image, libdirs)
+        self.emu.start()
+        self._boot(self.boot_timeout, True)
+
+    def fs(self):
+        """The board's filesystem as a littlefs-python LittleFS, read from
+        the flash image: for reading what programs wrote (between runs).
+        Writes to it are not seen by the running board: use write_file."""
+        import littlefs
+
+        with open(self.emu.image, "rb") as f:
+            ctx = littlefs.UserContext(buffer=bytearray(f.read()))
+        return littlefs.LittleFS(context=ctx, block_size=FS_BLOCK_SIZE, block_count=FS_BLOCKS, mount=True)
+
+    def read_file(self, path):
+        """A file's bytes from the board's filesystem (FileNotFoundError)."""
+        fs = self.fs()  # kept while the file is open
+        try:
+            with fs.open(path, "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            raise FileNotFoundError(errno.ENOENT, "no such file on the board", path) from None
+
+    def write_file(self, path, data, timeout=60):
+        """Writes bytes (or str) to a file on the board, through its REPL."""
+        if isinstance(data, str):
+            data = data.encode()
+        code = "with open(%r, 'wb') as f:\n" % path
+        code += "".join(" f.write(%r)\n" % data[i:i + 512] for i in range(0, len(data), 512)) or " pass\n"
+        self.exec(code, timeout)
 
     def exec(self, code, timeout=30):
         out, err, rc = self.run(code, timeout=timeout)
@@ -489,6 +570,85 @@ class Stream:
 
     def text(self):
         return text(b"".join(self.parts))
+
+
+class Bridge:
+    """Copies bytes between the Pico's USB serial port and a pty whose
+    slave is the device clients open (as tools/vboard.py does)."""
+
+    def __init__(self, emu):
+        self.emu = emu
+        # Never keep the slave open: a closed client then shows as POLLHUP on
+        # the master, and the next client can open the device again.
+        self.fd, slave = os.openpty()
+        self.device = os.ttyname(slave)
+        tty.setraw(slave)  # before any client, or it would echo our output
+        os.close(slave)
+        os.set_blocking(self.fd, False)
+        self.to_dev = bytearray()
+
+    def connected(self):
+        p = select.poll()
+        p.register(self.fd, select.POLLIN)
+        return not any(ev & select.POLLHUP for _, ev in p.poll(0))
+
+    def step(self):
+        conn = self.connected()
+        if not conn:
+            self.to_dev.clear()  # like a USB port with no host reading it
+        p = select.poll()
+        p.register(self.emu.fd, select.POLLIN)
+        if conn:
+            p.register(self.fd, select.POLLIN | (select.POLLOUT if self.to_dev else 0))
+        # Without a client the master reports POLLHUP at once: look for a
+        # new client every 50 ms instead.
+        for fd, ev in p.poll(None if conn else 50):
+            if fd == self.emu.fd:
+                try:
+                    data = self.emu.read(0)
+                except PicoReset:
+                    # A board's USB port would drop; this one stays, and
+                    # the client sees the board boot again.
+                    self.emu.start()
+                    return
+                if conn:
+                    self.to_dev += data
+            elif ev & select.POLLOUT:
+                try:
+                    del self.to_dev[: os.write(self.fd, self.to_dev)]
+                except OSError:
+                    self.to_dev.clear()
+            if fd == self.fd and ev & select.POLLIN:
+                try:
+                    data = os.read(self.fd, 4096)
+                except OSError as e:
+                    if e.errno not in (errno.EIO, errno.EAGAIN):
+                        raise
+                    data = b""
+                if data:
+                    self.emu.write(data)
+
+    def close(self):
+        os.close(self.fd)
+
+
+def cmd_serve(args):
+    with Pico(args.lib, args.flash, args.realtime, raw=False) as p:
+        bridge = Bridge(p.emu)
+        try:
+            if args.link:
+                tmp = args.link + ".tmp"
+                if os.path.lexists(tmp):
+                    os.remove(tmp)
+                os.symlink(bridge.device, tmp)
+                os.replace(tmp, args.link)
+            print(bridge.device, flush=True)
+            while True:
+                bridge.step()
+        finally:
+            bridge.close()
+            if args.link and os.path.islink(args.link):
+                os.remove(args.link)
 
 
 def cmd_run(args):
@@ -548,6 +708,9 @@ def main(argv=None):
         print("vpico: %s" % e, file=sys.stderr)
         return 3
     except KeyboardInterrupt:
+        # serve runs until it is stopped: that is its normal end.
+        if args.cmd == "serve":
+            return 0
         print("vpico: interrupted; the emulator was stopped", file=sys.stderr)
         return 130
 

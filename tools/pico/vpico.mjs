@@ -8,7 +8,8 @@
 // start, and every erase or program the firmware makes there is written back
 // to the file at once, so a kill -9 keeps what MicroPython wrote.
 // Ends when stdin closes. Exit status 2: a file could not be used; 3: the
-// firmware stopped (breakpoint, hard fault).
+// firmware stopped (breakpoint); 4: the chip reset itself (machine.reset(),
+// machine.WDT): rp2040js cannot reset the chip, the caller starts us again.
 //
 // Idle time is skipped: while the CPU waits (WFE/WFI) the emulated clock
 // jumps to its next alarm, so asyncio.sleep(1) costs no real second. With
@@ -53,18 +54,13 @@ if (firmware.length < 0x200 || firmware.length > FS_START || (firmware.readUInt3
 
 const sim = new Simulator();
 const mcu = sim.rp2040;
-// rp2040js logs through console (stdout, our serial port): send its errors
-// to stderr, and its notes on unimplemented peripherals nowhere unless
-// VPICO_LOG=1.
-const note = (level) => (name, msg) => process.stderr.write(`vpico: ${level} [${name}] ${msg}\n`);
+// rp2040js logs through console, some of it to stdout, our serial port. Its
+// notes (peripherals it does not emulate, reads of unknown registers, which
+// the firmware survives) go to stderr with VPICO_LOG=1, else nowhere.
 const quiet = () => {};
-const verbose = !!process.env.VPICO_LOG;
-mcu.logger = {
-  debug: verbose ? note('debug') : quiet,
-  info: verbose ? note('info') : quiet,
-  warn: verbose ? note('warning') : quiet,
-  error: note('error'),
-};
+const note = process.env.VPICO_LOG ? (...a) => process.stderr.write(`vpico: ${a.join(' ')}\n`) : quiet;
+for (const k of ['log', 'info', 'debug', 'warn', 'error']) console[k] = note;
+mcu.logger = { debug: quiet, info: quiet, warn: note, error: note };
 const { core, clock, flash } = mcu;
 mcu.loadBootrom(new Uint32Array(rom.buffer.slice(rom.byteOffset, rom.byteOffset + rom.length)));
 flash.set(firmware, 0);
@@ -112,6 +108,13 @@ mcu.onBreak = (code) => {
     fail(`the firmware stopped at a breakpoint (bkpt ${code}, pc 0x${(core.PC - 2).toString(16)})`, 3);
   }
   core.PC = core.LR & ~1; // return to the caller, as the ROM function would
+};
+
+// The watchdog is how the rp2 port resets the chip. rp2040js does not reset
+// it (only the CPU, and that clears the flash), so leave it to the caller.
+mcu.findPeripheral(0x40058000).onWatchdogTrigger = () => {
+  stopped = true;
+  fail('the board reset itself (machine.reset() or its watchdog)', 4);
 };
 
 // The USB host side. Bytes from stdin wait here until the firmware asks for
