@@ -198,6 +198,7 @@ class TestServe:
         # What to type, then what must show (None: give it half a second).
         dialogue = [
             (b"", "Ctrl-]"),
+            (b"", None),  # till mpremote has put its terminal in raw mode
             (b"\r", ">>> "),
             (b"y = 6 * 7; print(y)\r", "42\r\n>>> "),
             (b"while True: pass\r\r", None),

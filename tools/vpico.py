@@ -103,16 +103,34 @@ SOFT_REBOOT = b"soft reboot\r\n"
 EXIT_MARK = b"\x00vpico-exit:"
 STDIN_FRAME = re.compile(r'  File "<stdin>", line \d+, in <module>\n')
 
-# A run is two raw-REPL programs. The first sets sys.argv and the heap
-# ballast and compiles the script under its own name (so tracebacks name it);
-# the second runs it in __main__ and reports a SystemExit, which the raw REPL
-# itself would turn into a soft reset, losing the status.
-PREPARE = """import sys,gc
+# A run is a few raw-REPL programs. The script's source goes over in pieces
+# of CHUNK characters: the raw REPL keeps the buffer of its largest input for
+# good, so one big input would take as much heap from the program. PREPARE
+# sets sys.argv and compiles the source under the script's name (so
+# tracebacks name it). EXECUTE runs it in __main__ and reports a SystemExit,
+# which the raw REPL itself would turn into a soft reset, losing the status.
+CHUNK = 1024
+PREPARE = """import sys
 sys.argv[:]=%r
+_vpico=compile(''.join(globals().pop('_vpico_src')),%r,'exec')
+del sys
+"""
+# With a heap size N, PREPARE also holds back heap (a bytearray) so that
+# what is free when the program starts is what the unix port started with
+# -X heapsize=N has: N less its own start-up allocations (UNIX_BASE, measured
+# on the 32-bit unix port v1.27) less the compiled code.
+UNIX_BASE = 2900
+PREPARE_HEAP = """import sys,gc
+sys.argv[:]=%r
+s=''.join(globals().pop('_vpico_src'))
+n=len(s)
 gc.collect()
-if %d:sys.modules['_vpico_heap']=bytearray(max(0,gc.mem_free()-%d))
-_vpico=compile(%r,%r,'exec')
-del sys,gc
+a=gc.mem_alloc()
+_vpico=compile(s,%r,'exec')
+del s
+gc.collect()
+sys.modules['_vpico_heap']=bytearray(max(0,gc.mem_free()-%d+gc.mem_alloc()-a+n))
+del sys,gc,n,a
 """
 EXECUTE = """try:
  exec(globals().pop('_vpico'))
@@ -283,15 +301,25 @@ class Emulator:
                 self.cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, start_new_session=True
             )
         self.fd = self.proc.stdout.fileno()
+        self.wfd = self.proc.stdin.fileno()
         os.set_blocking(self.fd, False)
+        os.set_blocking(self.wfd, False)
         _live.add(self)
 
-    def write(self, data):
-        try:
-            self.proc.stdin.write(data)
-            self.proc.stdin.flush()
-        except (BrokenPipeError, ValueError):
-            raise self.died()
+    def write(self, data, timeout=30):
+        # The emulator reads its input every 20 ms or so; waiting longer
+        # means it is stuck.
+        deadline = time.monotonic() + timeout
+        view = memoryview(data)
+        while view:
+            if not select.select([], [self.wfd], [], max(0, deadline - time.monotonic()))[1]:
+                raise PicoDied("the emulator takes no input (stuck for %g s)" % timeout)
+            try:
+                view = view[os.write(self.wfd, view):]
+            except BlockingIOError:
+                pass
+            except (BrokenPipeError, ValueError):
+                raise self.died()
 
     def read(self, timeout):
         """Bytes from the board within timeout seconds (b"" if none)."""
@@ -449,7 +477,7 @@ class Pico:
         size = parse_size(heap) if heap else 0
         stream = Stream(out)
         try:
-            res = self._raw(PREPARE % ([name] + list(args), size, size, code, name), deadline)
+            res = self._prepare(code, name, args, size, deadline)
             if res and not res[1]:  # compiled: run it
                 res = self._raw(EXECUTE, deadline, stream.feed)
         except PicoError as e:
@@ -475,6 +503,16 @@ class Pico:
             stdout, status = stdout[:i], ast.literal_eval(stdout[i + len(EXIT_MARK):])
             rc, err = exit_status(status)
         return stdout, err, rc
+
+    def _prepare(self, code, name, args, heap, deadline):
+        chunks = [code[i:i + CHUNK] for i in range(0, len(code), CHUNK)] or [""]
+        for i, chunk in enumerate(chunks):
+            res = self._raw(("_vpico_src.append(%r)" if i else "_vpico_src=[%r]") % chunk, deadline)
+            if res is None or res[1]:
+                return res
+        if heap:
+            return self._raw(PREPARE_HEAP % ([name] + list(args), name, heap - UNIX_BASE), deadline)
+        return self._raw(PREPARE % ([name] + list(args), name), deadline)
 
     def restart(self, libdirs=None):
         """A power cycle: the emulator starts again on the same flash. With

@@ -170,12 +170,13 @@ function run() {
         clock.tick(core.executeInstruction() * NS_PER_CYCLE);
         continue;
       }
-      const dt = clock.nanosToNextAlarm;
-      if (dt <= 0) {
+      // nanosToNextAlarm is 0 both with no alarm and with one due now.
+      if (!clock.nextAlarm) {
         // Waiting with nothing scheduled: only the host can wake it.
         idle = true;
         return;
       }
+      const dt = clock.nanosToNextAlarm;
       const ahead = (clock.nanos + dt) / 1e6 - (performance.now() - realStart);
       if (realtime && ahead > 0) {
         setTimeout(run, ahead);
