@@ -16,8 +16,10 @@ DONE = const(2)
 STOPPED = const(3)
 ERROR = const(4)
 
-# Keyword options of add() that control the task and are never passed to it.
-RESERVED = ("name", "_id", "on_stop", "on_error", "restart", "timeout", "heartbeat")
+# Keyword options of add() that control the task and are never passed to it:
+# asyncmd's four, and this library's own, with a leading underscore so that
+# no task's own keyword (timeout= of network code, say) is taken.
+RESERVED = ("name", "_id", "on_stop", "on_error", "_restart", "_timeout", "_heartbeat")
 
 # A task record is a list indexed by these (12 fields: 128 B, against 224 B
 # for an object, on 64-bit unix). group() gives the records.
@@ -36,7 +38,15 @@ EXC = const(11)  # exception of the last failed run
 
 _NOKW = {}  # shared by tasks added without keyword arguments; never changed
 
-_tasks = {}  # name -> record
+class _Group(dict):
+    # name -> record, and asyncmd's view of it: group().tasks[name] has
+    # .task, .args, .kwargs.
+    @property
+    def tasks(self):
+        return _lazy("aioinfo", "Views")()
+
+
+_tasks = _Group()  # name -> record
 _seq = 0
 _fresh = []  # runs add() started whose asyncio Task is not made yet
 _starter = None  # the asyncio Task that makes them
@@ -59,6 +69,10 @@ _LAZY = {"progress": "aiojob", "status": "aiostatus", "result_all": "aioinfo",
 
 
 def __getattr__(attr):
+    if attr == "aioschedule":  # asyncmd's examples use aioctl.aioschedule
+        import aioschedule
+
+        return aioschedule
     return _lazy_attr(_LAZY, attr)
 
 
@@ -224,6 +238,11 @@ class _Run:
                 on_error = _opt(t, 1, None)
                 if on_error is not None:
                     res = _callback(on_error, res, t[ARGS], t[KWARGS])
+            elif isinstance(res, Exception):
+                # An exception returned (asyncmd's tasks catch and return
+                # theirs): a failure too, shown and restarted as one.
+                state = ERROR
+                t[EXC] = res
             t[STATE] = state
             t[RESULT] = res
             t[DONE_AT] = _now()
@@ -361,7 +380,7 @@ def hold(t):
 
 
 def _ms(what, v):
-    # timeout=, heartbeat=: seconds (more than 0) -> ms; None -> 0
+    # _timeout=, _heartbeat=: seconds (more than 0) -> ms; None -> 0
     if v is None:
         return 0
     if v is True or v is False or not isinstance(v, (int, float)) or not 0 < v < 1e6:
@@ -369,8 +388,10 @@ def _ms(what, v):
     return int(v * 1000 + 0.5) or 1
 
 
-def add(coro, *args, name=None, _id=None, on_stop=None, on_error=None, restart=True, timeout=None,
-        heartbeat=None, **kwargs):
+def add(coro, *args, name=None, _id=None, on_stop=None, on_error=None, _restart=True, _timeout=None,
+        _heartbeat=None, **kwargs):
+    if type(coro) is _GEN:
+        raise TypeError("add: %r is a coroutine, which runs once: pass the function (job, not job())" % (coro,))
     if not callable(coro):
         raise TypeError("add: %r is not a coroutine function or callable" % (coro,))
     if name is None:
@@ -387,10 +408,10 @@ def add(coro, *args, name=None, _id=None, on_stop=None, on_error=None, restart=T
             n += 1
         name = "%s@%d" % (name, n)
     opts = None
-    timeout = _ms("timeout", timeout)
-    heartbeat = _ms("heartbeat", heartbeat)
-    if on_stop is not None or on_error is not None or restart is not True or timeout or heartbeat:
-        opts = (on_stop, on_error, restart, timeout, heartbeat)
+    timeout = _ms("_timeout", _timeout)
+    heartbeat = _ms("_heartbeat", _heartbeat)
+    if on_stop is not None or on_error is not None or _restart is not True or timeout or heartbeat:
+        opts = (on_stop, on_error, _restart, timeout, heartbeat)
     global _seq
     _seq += 1
     t = [_seq, name, coro, args, kwargs or _NOKW, opts, None, NEW, _now(), None, None, None]
@@ -419,7 +440,7 @@ def _find(name, fn, *args):
         names = [name] if name in _tasks else []
     if not names:
         if name is not None:
-            print("aioctl: no task %r; tasks: %s" % (name, ", ".join(_names())))
+            _unknown(name)
         return False
     ok = True
     for n in names:
@@ -427,6 +448,11 @@ def _find(name, fn, *args):
         if t is not None and fn(t, *args) is False:
             ok = False
     return ok
+
+
+def _unknown(name):
+    names = _names()
+    print("aioctl: no task %r; %s" % (name, "tasks: " + ", ".join(names) if names else "there are no tasks"))
 
 
 def _names():
@@ -440,6 +466,15 @@ def _names():
 def group():
     _check_loop()
     return _tasks
+
+
+def own_kwargs(t):
+    # The keyword arguments of record t as a dict of its own, to change
+    # before start() (tasks added without any share one empty dict).
+    _check("own_kwargs", t)
+    if t[KWARGS] is _NOKW:
+        t[KWARGS] = {}
+    return t[KWARGS]
 
 
 def tasks():
@@ -505,20 +540,31 @@ def _delete(t):
     _tasks.pop(t[NAME])
 
 
-def delete(name):
-    return _find(name, _delete)
+def delete(*names):
+    # delete("a", "b*"): every task named (asyncmd takes several).
+    if not names:
+        print("aioctl: delete: name the tasks to delete")
+        return False
+    ok = True
+    for n in names:
+        if _find(n, _delete) is False:
+            ok = False
+    return ok
 
 
-def reset():
-    # Stops and forgets every task and the log stream (for tests and the REPL).
+def reset(group=True, log=False):
+    # group: stops and forgets every task (and debug mode); log: forgets the
+    # log stream too (asyncmd's defaults: the log stays).
     global _log, _debug
-    stop()
-    for n in _names():
-        if sched:
-            sched.forget(n)
-        _tasks.pop(n)
-    _log = None
-    _debug = False
+    if group:
+        stop()
+        for n in _names():
+            if sched:
+                sched.forget(n)
+            _tasks.pop(n)
+        _debug = False
+    if log:
+        _log = None
 
 
 def result(name=None):

@@ -61,9 +61,12 @@ def log(grep=""):
         aioctl._log.cat(grep)
 
 
-async def follow(grep=""):
+async def follow(grep="", wait=0.05):
     if aioctl._log:
-        await aioctl._log.follow(grep)
+        try:
+            await aioctl._log.follow(grep, wait)
+        except (TypeError, ValueError) as e:
+            print("aioctl:", e)  # bad grep or wait, from the REPL: a line, not an exception
 
 
 # aiocron.next_runs() and aiocron.info() (aiocron forwards them here). The
@@ -132,3 +135,81 @@ def info(name):
         "skipped": s[6],
         "last": t[SINCE] if t and s[5] else None,  # the task's own last start
     }
+
+
+# aioctl.group().tasks: asyncmd's view of the tasks (name -> an object with
+# .task, .args, .kwargs...). The classes live here, loaded on use.
+class Views:
+    # group().tasks: name -> _View, made on each lookup (nothing is kept).
+    def __contains__(self, name):
+        return name in aioctl.group()
+
+    def __getitem__(self, name):
+        v = _View()
+        v.t = aioctl.group()[name]
+        return v
+
+    def __iter__(self):
+        return iter(aioctl.group())
+
+    def __len__(self):
+        return len(aioctl.group())
+
+    def keys(self):
+        return aioctl.group().keys()
+
+    def values(self):
+        return [self[n] for n in aioctl.group()]
+
+    def items(self):
+        return [(n, self[n]) for n in aioctl.group()]
+
+
+class _Ended:
+    # .task of a run that has ended: its asyncio Task is let go (RAM), and
+    # this stands in for it.
+    def done(self):
+        return True
+
+    def cancel(self):
+        return False
+
+
+_ENDED = _Ended()
+
+
+class _View:
+    # asyncmd's Taskctl over a record: .args and .kwargs are the record's own
+    # (kwargs.update() before start() changes the next run).
+    @property
+    def name(self):
+        return self.t[aioctl.NAME]
+
+    @property
+    def task(self):
+        t = self.t
+        if t[aioctl.TASK] is None and t[aioctl.STATE] == aioctl.RUNNING:
+            aioctl.tasks()  # add() makes its run's Task a moment later: now
+        if t[aioctl.TASK] is not None:
+            return t[aioctl.TASK]
+        return None if t[aioctl.STATE] == aioctl.NEW or t[aioctl.STATE] == aioctl.RUNNING else _ENDED
+
+    @property
+    def args(self):
+        return self.t[aioctl.ARGS]
+
+    @property
+    def kwargs(self):
+        return aioctl.own_kwargs(self.t)
+
+    @property
+    def since(self):
+        return self.t[aioctl.SINCE]
+
+    @property
+    def done_at(self):
+        return self.t[aioctl.DONE_AT]
+
+    @property
+    def cancelled(self):
+        return self.t[aioctl.STATE] == aioctl.STOPPED

@@ -95,10 +95,14 @@ class LogStream(io.IOBase):
         # after, as only the REPL and status() read the log).
         _lazy("aiologread", "cat")(self, grep)
 
-    def follow(self, grep="", wait=50):
+    def follow(self, grep="", wait=0.05):
         # Like tail -F | grep: prints matching lines as they are written
-        # (a coroutine: await it).
+        # (a coroutine: await it). wait: seconds to let a burst of writes
+        # finish before printing.
         return _lazy("aiologread", "follow")(self, grep, wait)
+
+
+AioStream = LogStream  # asyncmd's name for the class
 
 
 # Modules for the REPL (aioctl.status() and the other queries, reading the

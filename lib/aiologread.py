@@ -83,10 +83,11 @@ def cat(st, grep=""):
         _print(st, 0, greps)
 
 
-async def follow(st, grep="", wait=50):
-    # wait: ms to let a burst of writes finish before printing.
-    if type(wait) is not int or wait < 0:
-        raise ValueError("follow: wait %r (ms)" % (wait,))
+async def follow(st, grep="", wait=0.05):
+    # wait: seconds to let a burst of writes finish before printing.
+    if wait is True or wait is False or not isinstance(wait, (int, float)) or not 0 <= wait <= 3600:
+        raise ValueError("follow: wait %r must be seconds, 0 to 3600" % (wait,))
+    wait = int(wait * 1000 + 0.5)
     greps = _greps(grep)
     if st._event is None:
         st._event = asyncio.Event()

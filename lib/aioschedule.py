@@ -523,16 +523,23 @@ def start(name):
     x = _extras.get(name)
     if x and x[_X_LEFT] == 0:
         x[_X_LEFT] = 1  # it ran its times: start() gives it one more go
+    # A start that came due while it was set aside runs at once (once: the
+    # others are not caught up), then the schedule keeps its grid.
     if x and x[_X_SPEC]:
         import aiocron
 
-        aiocron.next_wall(s, x, now, True)
+        at = x[_X_AT]
+        wall = _wall()
+        if at is not None and at * 1000 <= wall:
+            s[_DUE] = now - (wall - at * 1000)  # late by that much: misfire/grace decide
+            _base(s, x)
+        else:
+            aiocron.next_wall(s, x, now, True)
     else:
         if flag == _OVER or s[_DUE] < now and not every:
             s[_DUE] = now
         elif s[_DUE] < now:
-            # Back on its old grid: the first start after now.
-            s[_DUE] += (now - s[_DUE] + every - 1) // every * every
+            s[_DUE] += (now - s[_DUE]) // every * every  # the last start of its grid
         _base(s, x)
     _push(s)
     _loop_nap.wake()

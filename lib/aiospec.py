@@ -86,7 +86,21 @@ def compile(secs=0, mins=0, hrs=None, mday=None, month=None, wday=None):
     return bytes(b)
 
 
+# Names in cron fields, as crontab takes them (any case): months 1-12 and
+# weekdays 0-6 (Sunday 0), by their first three letters.
+_MONTHS = "janfebmaraprmayjunjulaugsepoctnovdec"
+_DAYS = "sunmontuewedthufrisat"
+# Shorthands -> the five fields they stand for
+_AT = {"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *", "@weekly": "0 0 * * 0",
+       "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *"}
+
+
 def _num(s, lo, hi, name):
+    names = _MONTHS if name == "month" else _DAYS if name == "wday" else None
+    if names and len(s) == 3 and s.isalpha():
+        i = names.find(s.lower())
+        if i >= 0 and i % 3 == 0:
+            return i // 3 + lo
     if not s.isdigit() or not lo <= int(s) <= hi:
         raise ValueError("%s %r not in %d-%d" % (name, s, lo, hi))
     return int(s)
@@ -125,6 +139,13 @@ def cron(text):
     # ("*/2" too).
     if not isinstance(text, str):
         raise TypeError("cron: %r is not a cron string" % (text,))
+    if text.startswith("@"):
+        if text.strip().lower() == "@reboot":
+            raise ValueError("cron: @reboot is not a time: add the task at boot (aioctl.add) instead")
+        f = _AT.get(text.strip().lower())
+        if f is None:
+            raise ValueError("cron: unknown shorthand %r (@yearly, @monthly, @weekly, @daily, @hourly)" % text)
+        text = f
     f = text.split()
     if len(f) != 5:
         raise ValueError("cron needs 5 fields: %r" % text)

@@ -28,6 +28,9 @@ def status(name=None, log=True, debug=False):
     cat = None
     if log and st:
         cat = _lazy("aiologread", "cat") if isinstance(st, LogStream) else _cat
+    if name is None and not aioctl.group():
+        print("aioctl: no tasks")
+        return
     _find(name, show, cat, info)
 
 
@@ -114,7 +117,12 @@ def _schedule(t, s, indent, info):
         line = "starts %s after schedule_loop starts" % duration(s[0] / 1000)
     else:
         ms = max(0, s[0] - sch._now())
-        line = "in %s @ %s" % (duration(ms / 1000), datestr((sch._wall() + ms) // 1000, sch._offset))
+        x = sch._extras.get(t[NAME])
+        if x and x[1] is not None and not x[4]:
+            at = x[1]  # a wall-clock start without jitter: its own second
+        else:
+            at = (sch._wall() + ms + 500) // 1000  # the clocks are read apart: round
+        line = "in %s @ %s" % (duration(ms / 1000), datestr(at, sch._offset))
         line = ("next " if last is not None else "starts ") + line
     if last is not None:
         line = "last @ %s --> %s" % (datestr(last, sch._offset), line)

@@ -78,7 +78,7 @@ def _pass(alog, base, cap, poll, every, wdt, critical):
             for p in critical:
                 if match(p, n):
                     healthy = False
-        no = opts is not None and not opts[2]  # added with restart=False
+        no = opts is not None and not opts[2]  # added with _restart=False
         if st != ERROR or no or n in _s._active or n in _s._parked:
             if st != ERROR and st != RUNNING:
                 streak.pop(n, None)  # ended well, or was stopped: start afresh

@@ -21,7 +21,7 @@ def test_names_and_reserved_options(mp):
             print(aioctl.add(job, 1))
             print(aioctl.add(job, 2, b=3))
             print(aioctl.add(job, 3))
-            print(aioctl.add(job, 4, name="x", _id="x", on_stop=1, on_error=2, restart=False, extra=5))
+            print(aioctl.add(job, 4, name="x", _id="x", on_stop=1, on_error=2, _restart=False, extra=5))
             print(aioctl.add(job, 5, _id="y"))
             aioctl.delete("job@1")
             print(aioctl.add(job, 6))
@@ -390,10 +390,12 @@ def test_run_and_reset(mp):
         import aiolog
         aioctl.set_log(aiolog.LogStream(128))
         aioctl.reset()
-        print(aioctl.group(), aioctl._log)
+        print(aioctl.group(), aioctl._log is not None)  # asyncmd's default: the log stays
+        aioctl.reset(group=True, log=True)
+        print(aioctl._log)
         """
     )
-    assert out.splitlines() == ["True", "{} None"]
+    assert out.splitlines() == ["True", "{} True", "None"]
 
 
 def test_gather_tasks_as_in_seed(mp):

@@ -119,7 +119,7 @@ def test_follow_survives_ring_wrap(mp):
         s = aiolog.LogStream(128)
 
         async def main():
-            f = asyncio.create_task(s.follow("keep", wait=1))
+            f = asyncio.create_task(s.follow("keep", wait=0.001))
             await asyncio.sleep_ms(1)
             for i in range(40):  # far more than the ring holds, without yielding
                 s.write("keep %d\\n" % i)

@@ -44,8 +44,8 @@ async def steady():
         await asyncio.sleep_ms(20)
 
 async def main():
-    aioctl.add(worker, heartbeat=0.05)
-    aioctl.add(steady, heartbeat=0.05)
+    aioctl.add(worker, _heartbeat=0.05)
+    aioctl.add(steady, _heartbeat=0.05)
     aioctl.add(aioschedule.watcher_loop, alog=log, sleep=30, backoff=0.01, max_backoff=0.01)
     await asyncio.sleep_ms(100)
     aioctl.status("worker", log=False)
@@ -77,7 +77,7 @@ async def job():
 
 for bad in (0, -1, "5", True):
     try:
-        aioctl.add(job, heartbeat=bad)
+        aioctl.add(job, _heartbeat=bad)
     except ValueError as e:
         print(e)
 try:
@@ -97,10 +97,10 @@ asyncio.run(main())
 """)
     lines = out.splitlines()
     assert lines[:5] == [
-        "add: heartbeat 0 must be seconds, more than 0",
-        "add: heartbeat -1 must be seconds, more than 0",
-        "add: heartbeat '5' must be seconds, more than 0",
-        "add: heartbeat True must be seconds, more than 0",
+        "add: _heartbeat 0 must be seconds, more than 0",
+        "add: _heartbeat -1 must be seconds, more than 0",
+        "add: _heartbeat '5' must be seconds, more than 0",
+        "add: _heartbeat True must be seconds, more than 0",
         "heartbeat: call it from inside an aioctl task",
     ]
     assert lines[5] == "TypeError('watcher_loop: wdt <object> has no feed()',)"
@@ -122,8 +122,8 @@ async def side():
 
 async def main():
     w = WDT()
-    aioctl.add(net, heartbeat=0.05)
-    aioctl.add(side, restart=False)
+    aioctl.add(net, _heartbeat=0.05)
+    aioctl.add(side, _restart=False)
     # sleep=30 s, far longer than any board's watchdog: it is fed every 20 ms anyway
     aioctl.add(aioschedule.watcher_loop, sleep=30, wdt=w, critical=("net",), feed=0.02)
     await asyncio.sleep_ms(200)
@@ -164,7 +164,7 @@ async def crash():
 
 async def main():
     w = WDT()
-    aioctl.add(stuck, heartbeat=0.04)
+    aioctl.add(stuck, _heartbeat=0.04)
     aioctl.add(aioschedule.watcher_loop, sleep=30, wdt=w, critical=("stuck",), feed=0.01,
                backoff=0.1, max_backoff=0.1)
     await asyncio.sleep_ms(150)

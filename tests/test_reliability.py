@@ -104,7 +104,7 @@ import asyncio, gc, aioctl, aioschedule
 async def job():
     aioctl.heartbeat()
 async def main():
-    aioctl.add(job, heartbeat=1)
+    aioctl.add(job, _heartbeat=1)
     aioschedule.schedule("job", start_in=0, repeat=0.01)
     aioctl.add(aioschedule.schedule_loop)
     await asyncio.sleep_ms(200)
@@ -252,7 +252,7 @@ async def worker():
     aioctl.heartbeat()
     await asyncio.Event().wait()
 async def main():
-    aioctl.add(worker, heartbeat=0.05)
+    aioctl.add(worker, _heartbeat=0.05)
     aioctl.add(aioschedule.watcher_loop, sleep=30, backoff=0.001, max_backoff=0.001)
     await asyncio.sleep_ms(400)
     print(len(starts) >= 4, starts)

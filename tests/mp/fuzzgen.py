@@ -288,12 +288,12 @@ def valid_table(spec):
         "year": [2024, 2000], "secs": [0, None, range(0, 60, 15)], "mins": [0, 30, None],
         "hrs": [6, None, (8, 9)], "mday": [1, None], "month": [None, 2], "wday": [None, 0],
         "text": ["*/15 8-18 * * 1-5", "0 0 * * *"], "spec": [spec], "after": [now],
-        "offset": [0, 3600], "t": [now], "tm": [_lt(now)], "timeout": [0.05, 1, None],
+        "offset": [0, 3600], "t": [now], "tm": [_lt(now)], "timeout": [0.05, 1, None], "_timeout": [0.05, 1, None],
         "done": [0.5, 0, 1], "msg": ["half", None], "when": [None, 0.05, 3600], "size": [64],
         "data": ["[s0] line\n", b"bytes\n"], "stream": [None], "alog": [None],
         "sleep": [0.05], "backoff": [0.01], "max_backoff": [0.05], "max_concurrent": [None],
-        "pattern": ["s*", "*"], "wait": [5], "ms": [0], "now": [0], "first": [False],
-        "indent": ["  "], "on_stop": [None, 5], "on_error": [None, jplain], "restart": [True, False],
+        "pattern": ["s*", "*"], "wait": [0.005], "ms": [0], "now": [0], "first": [False],
+        "indent": ["  "], "on_stop": [None, 5], "on_error": [None, jplain], "_restart": [True, False],
         "ticks_ms": [None], "ticks_diff": [None], "wall_ms": [None], "path": ["fz_sched.json"],
         "every": [0.05, 60],
     }
@@ -304,7 +304,8 @@ def valid_table(spec):
 # and names nothing takes.
 EXTRA_KW = ["cron", "secs", "mins", "hrs", "mday", "month", "wday", "times", "misfire", "grace",
             "jitter", "soft_start", "conflict", "priority", "max_retries", "retry_delay",
-            "name", "_id", "on_stop", "on_error", "restart", "timeout", "colour", "zz", "self"]
+            "name", "_id", "on_stop", "on_error", "_restart", "_timeout", "_heartbeat", "restart", "timeout",
+            "colour", "zz", "self"]
 EXTRA_VAL = {"misfire": ["run", "skip"], "conflict": ["replace", "ignore", "raise"],
              "times": [1, 3], "priority": [1, -1], "max_retries": [0, 2], "retry_delay": [0.01]}
 
@@ -468,7 +469,7 @@ def _add_scratch():
         aioctl.add(jcoro, 1, name="s1")
         aioschedule.schedule("s1", start_in=0.05, repeat=0.05)
     if "s2" not in g:
-        aioctl.add(jfail, name="s2", restart=False)
+        aioctl.add(jfail, name="s2", _restart=False)
 
 
 async def setup():
