@@ -308,6 +308,19 @@ def next_wall(s, x, now, first=False):
     base(s, x)
 
 
+def latest(x, wall):
+    # The last start of calendar extras x at or before wall (epoch s), from
+    # its next start x[_X_AT] on (which is at or before wall).
+    at = x[_X_AT]
+    off = _s._offset or 0
+    for _ in range(1000):  # a long time stopped: its latest of the first 1000 is enough
+        nxt = next_time(x[_X_SPEC], at, off)
+        if nxt > wall:
+            break
+        at = nxt
+    return at
+
+
 def check_clock(now):
     # Compares wall-clock progress with ticks progress, at most once a
     # _CHECK (reading the wall clock allocates on boards), and recomputes the

@@ -531,6 +531,7 @@ def start(name):
         at = x[_X_AT]
         wall = _wall()
         if at is not None and at * 1000 <= wall:
+            at = x[_X_AT] = aiocron.latest(x, wall // 1000)
             s[_DUE] = now - (wall - at * 1000)  # late by that much: misfire/grace decide
             _base(s, x)
         else:

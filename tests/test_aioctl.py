@@ -428,3 +428,37 @@ def test_gather_tasks_as_in_seed(mp):
         """
     )
     assert out.strip() == "['1', '10', '5', 'None', 'None']"
+
+
+def test_what_a_new_user_hits_first(mp):
+    out = mp.run(
+        """
+        import asyncio, aioctl
+
+        async def job(host, timeout=5, heartbeat=None, restart=None):
+            await asyncio.sleep_ms(20)
+            return (host, timeout, heartbeat, restart)
+
+        aioctl.status()          # nothing added yet
+        print(aioctl.stop("x"))
+        try:
+            aioctl.add(job("h"))  # the coroutine, not the function
+        except TypeError as e:
+            print(str(e).split(": pass")[1])
+
+        async def main():
+            # the task's own keywords, even with the names of this library's options
+            aioctl.add(job, "h", timeout=1, heartbeat=2, restart=False)
+            await asyncio.sleep_ms(40)
+            print(aioctl.result("job"))
+
+        asyncio.run(main())
+        """
+    )
+    assert out.splitlines() == [
+        "aioctl: no tasks",
+        "aioctl: no task 'x'; there are no tasks",
+        "False",
+        " the function (job, not job())",
+        "('h', 1, 2, False)",
+    ]

@@ -233,6 +233,45 @@ def test_misfire_run_once_skip_and_grace(mp):
     assert out[2] == "[('run', 2, 0), ('skip', 1, 1), ('grace', 2, 0), ('late', 1, 1)]"
 
 
+def test_started_after_it_was_due_it_runs_at_once_then_keeps_its_times(mp):
+    # stop() sets the schedule aside; start() after its 06:30 start was due
+    # runs it once at once (none of the starts missed meanwhile caught up),
+    # then at 06:30 again. misfire="skip" and a grace it is past drop it.
+    out = run(
+        mp,
+        """
+    at(2026, 1, 1, 0, 0, 0)
+    add("run", hrs=6, mins=30)
+    add("skip", hrs=6, mins=30, misfire="skip")
+    add("grace", hrs=6, mins=30, grace=3600)
+    add("late", hrs=6, mins=30, grace=60)
+    add("every", start_in=1800, repeat=3600)       # 00:30, 01:30...
+    await start_loop()
+    await advance(3600000)                         # 01:00
+    for n in ("run", "skip", "grace", "late", "every"):
+        aioctl.stop(n)
+    await advance(2 * 86400000 + 6 * 3600000)       # 01-03 07:00: all passed 06:30 twice
+    fired.clear()
+    for n in ("run", "skip", "grace", "late", "every"):
+        aioctl.start(n)
+    await settle()
+    print(sorted(f for f in fired))
+    for n in ("run", "skip", "grace", "late", "every"):
+        print(n, fmt(aiocron.next_runs(n, 1)[0]))
+""",
+    )
+    # run at once: run (misfire run), grace (30 min late, within 1 h), every;
+    # skip and late (grace 60 s) drop the late start
+    assert out[0] == "['every 2026-01-03 07:00:00', 'grace 2026-01-03 07:00:00', 'run 2026-01-03 07:00:00']"
+    assert out[1:] == [
+        "run 2026-01-04 06:30:00",
+        "skip 2026-01-04 06:30:00",
+        "grace 2026-01-04 06:30:00",
+        "late 2026-01-04 06:30:00",
+        "every 2026-01-03 07:30:00",  # its old grid
+    ]
+
+
 def test_times_jitter_soft_start_and_interval_options(mp):
     out = run(
         mp,
