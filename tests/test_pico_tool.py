@@ -132,14 +132,33 @@ def test_timeout_and_signals_leave_no_emulator(tmp_path):
     p = vrun(tmp_path, "print('spin')\nwhile True:\n    pass\n", "--timeout", "3")
     assert p.returncode == 124 and p.stdout == "spin\n" and "timed out after 3 s" in p.stderr
     script = tmp_path / "spin.py"
-    script.write_text("while True:\n    pass\n")
-    proc = subprocess.Popen(VPICO + ["run", str(script)], stderr=subprocess.PIPE, text=True)
-    time.sleep(2)
-    nodes = children(proc.pid)
-    assert len(nodes) == 1
-    proc.terminate()
-    assert proc.wait(10) == 130 and "the emulator was stopped" in proc.stderr.read()
-    assert not os.path.exists("/proc/%d" % nodes[0])
+    script.write_text("with open('/f.txt', 'w') as f:\n    f.write('on flash')\nprint('written')\nwhile True:\n    pass\n")
+    image = tmp_path / "flash.img"
+    for how in (signal.SIGTERM, signal.SIGKILL):
+        proc = subprocess.Popen(VPICO + ["run", "--flash", str(image), str(script)], stdout=subprocess.PIPE)
+        ready, _, _ = select.select([proc.stdout], [], [], 30)
+        assert ready and proc.stdout.readline() == b"written\n"
+        nodes = children(proc.pid)
+        assert len(nodes) == 1
+        proc.send_signal(how)
+        assert proc.wait(10) == (130 if how == signal.SIGTERM else -signal.SIGKILL)
+        # Killed outright, vpico.py cannot stop the emulator: it ends by
+        # itself when its input closes.
+        end = time.monotonic() + 10
+        while os.path.exists("/proc/%d" % nodes[0]) and time.monotonic() < end:
+            time.sleep(0.1)
+        assert not os.path.exists("/proc/%d" % nodes[0])
+        # What the program wrote is in the image.
+        p = vrun(tmp_path, "print(open('/f.txt').read())\n", "--flash", str(image))
+        assert p.stdout == "on flash\n"
+        image.unlink()
+
+
+def test_emulator_killed(tmp_path):
+    with vpico.Pico() as p:
+        os.kill(p.emu.proc.pid, signal.SIGKILL)
+        with pytest.raises(vpico.PicoDied, match="killed"):
+            p.run("print(1)\n")
 
 
 @pytest.mark.skipif(not os.path.exists(MPREMOTE), reason="mpremote not in the venv")

@@ -199,10 +199,6 @@ def ensure_node():
             raise PicoSetupError("npm ci in %s failed:\n%s" % (PICO_DIR, (p.stderr or p.stdout).strip()))
 
 
-def module_name(name):
-    return name[: -len(os.path.splitext(name)[1]) or None]
-
-
 def make_image(path, libdirs=()):
     """Makes or updates the flash's filesystem region in the file path: each
     libdir's files are put in /lib of the littlefs there (made if the image
@@ -239,9 +235,9 @@ def make_image(path, libdirs=()):
         for d in libdirs:
             names = [n for n in sorted(os.listdir(d)) if n not in SKIP]
             for name in names:
-                if module_name(name) not in taken:
+                if os.path.splitext(name)[0] not in taken:
                     copy_in(fs, os.path.join(d, name), "lib/" + name)
-            taken.update(module_name(n) for n in names)
+            taken.update(os.path.splitext(n)[0] for n in names)
         fs.unmount()
     with open(path, "wb") as f:
         f.write(data)
@@ -283,7 +279,11 @@ class Emulator:
         self.tmp = tempfile.mkdtemp(prefix="vpico-")
         self.kept = flash is not None
         self.image = flash or os.path.join(self.tmp, "flash.img")
-        make_image(self.image, libdirs)
+        try:
+            make_image(self.image, libdirs)
+        except BaseException:
+            shutil.rmtree(self.tmp)
+            raise
         self.log = os.path.join(self.tmp, "node.log")
         self.cmd = ["node", os.path.join(PICO_DIR, "vpico.mjs"), bootrom, firmware, self.image]
         if realtime:
@@ -471,12 +471,12 @@ class Pico:
         if self.emu is None:
             raise PicoDied("the emulator has been stopped")
         deadline = time.monotonic() + timeout
-        if not self.fresh:
-            self.soft_reset(timeout)
-        self.fresh = False
         size = parse_size(heap) if heap else 0
         stream = Stream(out)
         try:
+            if not self.fresh:
+                self.soft_reset(timeout)
+            self.fresh = False
             res = self._prepare(code, name, args, size, deadline)
             if res and not res[1]:  # compiled: run it
                 res = self._raw(EXECUTE, deadline, stream.feed)

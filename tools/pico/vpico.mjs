@@ -92,7 +92,6 @@ function saveFlash(offset, count) {
   if (start < end) fs.writeSync(imageFd, flash, start, end - start, start - FS_START);
 }
 
-let stopped = false;
 mcu.onBreak = (code) => {
   const r = core.registers;
   if (code === BKPT_ERASE) {
@@ -104,7 +103,6 @@ mcu.onBreak = (code) => {
     for (let i = 0; i < r[2]; i++) flash[r[0] + i] &= mcu.readUint8(r[1] + i);
     saveFlash(r[0], r[2]);
   } else {
-    stopped = true;
     fail(`the firmware stopped at a breakpoint (bkpt ${code}, pc 0x${(core.PC - 2).toString(16)})`, 3);
   }
   core.PC = core.LR & ~1; // return to the caller, as the ROM function would
@@ -113,7 +111,6 @@ mcu.onBreak = (code) => {
 // The watchdog is how the rp2 port resets the chip. rp2040js does not reset
 // it (only the CPU, and that clears the flash), so leave it to the caller.
 mcu.findPeripheral(0x40058000).onWatchdogTrigger = () => {
-  stopped = true;
   fail('the board reset itself (machine.reset() or its watchdog)', 4);
 };
 
@@ -139,9 +136,9 @@ mcu.usbCtrl.onEndpointRead = (endpoint, size) => {
   }
 };
 cdc.onSerialData = (data) => process.stdout.write(Buffer.from(data));
-// The firmware prints its banner before a host is there to read it: like
-// rp2040js's MicroPython demo, press Enter once connected, so a prompt shows
-// when the REPL is ready.
+// The firmware's banner may come before the host listens: like rp2040js's
+// MicroPython demo, press Enter once connected, so that a prompt shows when
+// the REPL is ready.
 cdc.onDeviceConnected = () => {
   if (process.env.VPICO_LOG) process.stderr.write(`vpico: connected at ${clock.nanos / 1e6} ms\n`);
   inbox = Buffer.concat([Buffer.from('\r'), inbox]);
@@ -162,7 +159,6 @@ process.stdout.on('error', () => process.exit(0)); // the reader is gone
 
 const realStart = performance.now();
 function run() {
-  if (stopped) return;
   const until = performance.now() + 20; // then let I/O in
   do {
     for (let i = 0; i < 20000; i++) {
