@@ -196,6 +196,12 @@ class TestServe:
         assert "%d d.bin" % len(data) in self.mpremote(dev, "fs", "ls", ":/d")
         self.mpremote(dev, "fs", "rm", ":/d/d.bin", "+", "fs", "rmdir", ":/d")
 
+    def test_mount(self, dev, tmp_path):
+        # The board waits for the host with a timeout here: serve keeps
+        # emulated waits in real time, or it would give up at once.
+        (tmp_path / "hostmod.py").write_text("print('from the host')\n")
+        assert self.mpremote(dev, "mount", str(tmp_path), "exec", "import hostmod").endswith("from the host\n")
+
     def test_client_killed_mid_transfer(self, dev, tmp_path):
         (tmp_path / "big.bin").write_bytes(os.urandom(20000))
         p = subprocess.Popen([MPREMOTE, "connect", dev, "fs", "cp", str(tmp_path / "big.bin"), ":big.bin"])

@@ -9,10 +9,12 @@ Command line:
       Boots the Pico, runs script.py through the raw REPL and exits like the
       unix `micropython` command: the program's output on stdout, an uncaught
       exception's traceback on stderr and status 1, `sys.exit(n)` status n.
-  vpico.py serve [--link PATH] [--flash IMAGE] [--lib DIR ...] [--realtime]
+  vpico.py serve [--link PATH] [--flash IMAGE] [--lib DIR ...] [--no-realtime]
       A pseudo-terminal bridged to the Pico's USB serial port, for stock
       `mpremote connect DEVICE ...`; prints the device path on the first line
-      of stdout once the REPL is up, then runs until SIGTERM/SIGINT.
+      of stdout once the REPL is up, then runs until SIGTERM/SIGINT. A reset
+      of the board (machine.reset(), mpremote reset, WDT) boots it again on
+      the same flash; the device stays.
 
   Exit status 2: setup error (firmware, boot ROM, node/npm missing or
   unusable); 3: the emulator failed or did not boot; 124: --timeout passed.
@@ -65,9 +67,11 @@ tools/pico/package-lock.json) are installed on first use.
 
 Emulated time is consistent (ticks_ms, time.time() advance with the
 instructions run, at 125 MHz), but not tied to real time: busy code runs at
-about a third of real speed, and idle time (sleep, asyncio waits) is skipped,
-so sleeps cost almost no real time. --realtime stops the emulated clock from
-running ahead of real time (then sleeps take their real time).
+about a third of real speed, and by default idle time (sleep, asyncio
+waits) is skipped, so sleeps cost almost no real time. With realtime (the
+default for serve, --realtime for run, Pico(realtime=True)) waits take their
+real time: needed where a host talks to the board while it waits with a
+timeout (mpremote mount would time out at once otherwise).
 """
 
 import argparse
@@ -715,7 +719,12 @@ def main(argv=None):
     for p in (run, serve):
         p.add_argument("--flash", help="flash filesystem image, kept between runs (made if missing)")
         p.add_argument("--lib", action="append", default=[], help="copy this directory's files to /lib")
-        p.add_argument("--realtime", action="store_true", help="do not skip idle time")
+        p.add_argument(
+            "--realtime",
+            action=argparse.BooleanOptionalAction,
+            default=p is serve,
+            help="waits take real time (default for serve) or are skipped (default for run)",
+        )
     run.add_argument("--timeout", type=float, default=120, help="real seconds for boot and run (default 120)")
     run.add_argument("-X", action="append", default=[], help="heapsize=N: leave about N bytes of heap")
     run.add_argument("script")

@@ -13,7 +13,9 @@
 //
 // Idle time is skipped: while the CPU waits (WFE/WFI) the emulated clock
 // jumps to its next alarm, so asyncio.sleep(1) costs no real second. With
-// --realtime, the emulated clock never runs ahead of real time.
+// --realtime, waits take their time in real time (busy code still runs at
+// the emulator's speed, about a third of real time): what a host talking
+// to the board needs, as the board's own timeouts waiting for it then last.
 
 import fs from 'node:fs';
 import { Simulator, USBCDC } from 'rp2040js';
@@ -145,19 +147,45 @@ cdc.onDeviceConnected = () => {
   feed();
 };
 
-let idle = false; // the run loop is parked until the host sends bytes
+// While the CPU waits (WFE/WFI) with no alarm due, only the host can wake
+// it: the run loop parks until bytes come. With --realtime it also parks
+// until the next alarm is due in real time. Emulated time is then kept at
+// most MAX_LAG ms behind real time, no more: busy code runs slower than real
+// time, and a wait after it must still last (a board's timeout waiting for
+// the host), while waits of microseconds (USB packets) cost no timer.
+const MAX_LAG = 2;
+let base = 0; // real ms = emulated ms + base, at the latest
+let parked = null;
+function realDelay(dt) {
+  const now = performance.now();
+  base = Math.max(base, now - clock.nanos / 1e6 - MAX_LAG);
+  return clock.nanos / 1e6 + dt / 1e6 + base - now;
+}
+function park(dt, delay) {
+  const timer = delay < Infinity ? setTimeout(() => unpark(true), delay) : null;
+  parked = { dt, timer };
+}
+function unpark(due) {
+  const { dt, timer } = parked;
+  parked = null;
+  clearTimeout(timer);
+  if (due) {
+    clock.tick(dt);
+  } else if (realtime) {
+    const behind = (performance.now() - base) * 1e6 - clock.nanos;
+    if (behind > 0) clock.tick(Math.min(behind, dt));
+  }
+  setImmediate(run);
+}
+
 process.stdin.on('data', (chunk) => {
   inbox = inbox.length ? Buffer.concat([inbox, chunk]) : chunk;
   feed();
-  if (idle) {
-    idle = false;
-    setImmediate(run);
-  }
+  if (parked) unpark(false);
 });
 process.stdin.on('end', () => process.exit(0));
 process.stdout.on('error', () => process.exit(0)); // the reader is gone
 
-const realStart = performance.now();
 function run() {
   const until = performance.now() + 20; // then let I/O in
   do {
@@ -167,16 +195,17 @@ function run() {
         continue;
       }
       // nanosToNextAlarm is 0 both with no alarm and with one due now.
-      if (!clock.nextAlarm) {
-        // Waiting with nothing scheduled: only the host can wake it.
-        idle = true;
+      const dt = clock.nextAlarm ? clock.nanosToNextAlarm : Infinity;
+      if (dt === Infinity) {
+        park(dt, Infinity);
         return;
       }
-      const dt = clock.nanosToNextAlarm;
-      const ahead = (clock.nanos + dt) / 1e6 - (performance.now() - realStart);
-      if (realtime && ahead > 0) {
-        setTimeout(run, ahead);
-        return;
+      if (realtime) {
+        const delay = realDelay(dt);
+        if (delay > 0) {
+          park(dt, delay);
+          return;
+        }
       }
       clock.tick(dt);
     }
