@@ -55,6 +55,8 @@ From Python (tests), boot once and run many scripts:
       the image (for reading what programs wrote, between runs);
       p.read_file(path) -> bytes (FileNotFoundError); p.write_file(path,
       data) writes through the board's REPL. A script's cwd is "/".
+  p.set_rtc(when=None): the board's clock to Unix time `when` (UTC; default
+      now); it reads 2021-01-01 after boot and keeps running over soft resets.
   p.boot_time: real seconds from start to the raw REPL.
   Errors: PicoSetupError (missing firmware/ROM/node), PicoBootError,
   PicoDied (the emulator exited), PicoReset (the board reset itself:
@@ -556,6 +558,16 @@ class Pico:
         code = "with open(%r, 'wb') as f:\n" % path
         code += "".join(" f.write(%r)\n" % data[i:i + 512] for i in range(0, len(data), 512)) or " pass\n"
         self.exec(code, timeout)
+
+    def set_rtc(self, when=None):
+        """Sets the board's clock to when (Unix seconds, default now), UTC,
+        as `mpremote rtc --set` does; it keeps running over soft resets (at
+        boot it reads 2021-01-01)."""
+        t = time.gmtime(when)
+        self.exec(
+            "import machine\nmachine.RTC().datetime((%d,%d,%d,%d,%d,%d,%d,0))\n"
+            % (t.tm_year, t.tm_mon, t.tm_mday, t.tm_wday, t.tm_hour, t.tm_min, t.tm_sec)
+        )
 
     def exec(self, code, timeout=30):
         out, err, rc = self.run(code, timeout=timeout)
