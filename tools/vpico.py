@@ -711,7 +711,10 @@ def cmd_run(args):
         if not x.startswith("heapsize="):
             raise PicoSetupError("unknown -X option %r (only heapsize=N)" % x)
         heap = x[len("heapsize="):]
-        parse_size(heap)
+        try:
+            parse_size(heap)
+        except ValueError as e:
+            raise PicoSetupError(e)
     start = time.monotonic()
     with Pico(args.lib, args.flash, args.realtime, boot_timeout=min(args.timeout, 30)) as p:
         left = args.timeout - (time.monotonic() - start)
@@ -766,6 +769,11 @@ def main(argv=None):
     except PicoError as e:
         print("vpico: %s" % e, file=sys.stderr)
         return 3
+    except BrokenPipeError:
+        # Our reader went away (| head): end as a process killed by SIGPIPE
+        # would, without a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
     except KeyboardInterrupt:
         # serve runs until it is stopped: that is its normal end.
         if args.cmd == "serve":
