@@ -218,6 +218,17 @@ class TestServe:
         out = self.mpremote(dev, "exec", "import aioctl; print(aioctl.__file__)")
         assert out.strip() == "/lib/aioctl.py"
 
+    def test_deploy(self, dev, tmp_path):
+        p = subprocess.run(
+            [sys.executable, os.path.join(ROOT, "tools", "deploy.py"), "--device", dev, "--build", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert p.returncode == 0 and "armv6m" in p.stdout, p.stdout + p.stderr
+        out = self.mpremote(dev, "exec", "import aioctl; print(aioctl.__file__)")
+        assert out.strip() == "/lib/aioctl.mpy"
+
     def test_repl(self, dev):
         # mpremote's repl wants a terminal: give it a pty.
         fd, slave = os.openpty()
