@@ -11,7 +11,7 @@ import asyncio
 from micropython import const
 import aioctl
 import aioschedule as _s
-from aioctl import NAME, OPTS, TASK, STATE, EXC, RUNNING, ERROR, STOPPED
+from aioctl import NAME, KWARGS, OPTS, TASK, STATE, EXC, RUNNING, ERROR, STOPPED
 from aiolog import match
 
 _BEAT = const(4)  # heartbeat limit (ms) in a task's aioctl OPTS
@@ -78,7 +78,8 @@ def _pass(alog, base, cap, poll, every, wdt, critical):
             for p in critical:
                 if match(p, n):
                     healthy = False
-        no = opts is not None and not opts[2]  # added with _restart=False
+        # added with _restart=False, or with restart=False for the task (asyncmd's watcher reads it)
+        no = opts is not None and not opts[2] or t[KWARGS].get("restart") is False
         if st != ERROR or no or n in _s._active or n in _s._parked:
             if st != ERROR and st != RUNNING:
                 streak.pop(n, None)  # ended well, or was stopped: start afresh

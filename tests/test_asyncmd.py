@@ -624,6 +624,33 @@ def test_add_timeout_heartbeat_restart_reach_the_task(mp):
     assert out.splitlines() == ["('example.com', 1, 2, False)", "[]", "True"]
 
 
+def test_restart_false_for_the_task_also_keeps_the_watcher_away(mp):
+    # asyncmd's watcher reads the task's own restart=False keyword: a task
+    # added so gets it and is not restarted, as with _restart=False.
+    out = mp.run(
+        """
+        import asyncio, aioctl, aioschedule
+
+        runs = {"kw": 0, "opt": 0, "plain": 0}
+
+        async def fails(tag, restart=True):
+            runs[tag] += 1
+            raise OSError(5)
+
+        async def main():
+            aioctl.add(fails, "kw", name="kw", restart=False)
+            aioctl.add(fails, "opt", name="opt", _restart=False)
+            aioctl.add(fails, "plain", name="plain")
+            aioctl.add(aioschedule.watcher_loop, sleep=0.02, backoff=0.01, max_backoff=0.01)
+            await asyncio.sleep_ms(150)
+            print(runs["kw"], runs["opt"], runs["plain"] > 2)
+
+        asyncio.run(main())
+        """
+    )
+    assert out.strip() == "1 1 True"
+
+
 def test_tasks_for_gather(mp):
     # aioctl.tasks(): the tasks running now; asyncio.gather(*aioctl.tasks())
     # returns when they end, also when one of them is stopped meanwhile.
