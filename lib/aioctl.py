@@ -111,6 +111,12 @@ def _callback(cb, first, args, kwargs):
     if not callable(cb):
         return cb
     try:
+        if not kwargs and len(args) < 2:
+            # A call with no * or ** allocates nothing: on a full heap too
+            # (a run's end) the callback is called.
+            if args:
+                return cb(args[0]) if first is None else cb(first, args[0])
+            return cb() if first is None else cb(first)
         if first is None:
             return cb(*args, **kwargs)
         return cb(first, *args, **kwargs)
@@ -145,7 +151,14 @@ async def _overrun(run, ms):
     # own task (not a wrapper, as asyncio.wait_for would make), so code in the
     # job still sees its aioctl task as the current one.
     await asyncio.sleep_ms(ms)
-    _fail(run, asyncio.TimeoutError("timeout: ran for more than %s s" % (ms / 1000)))
+    try:
+        e = asyncio.TimeoutError("timeout: ran for more than %s s" % (ms / 1000))
+    except MemoryError:
+        e = _TIMEOUT  # the heap is full: the run still ends on time
+    _fail(run, e)
+
+
+_TIMEOUT = asyncio.TimeoutError("timeout")
 
 
 # What a run's first step may give: only a coroutine (a generator object in
@@ -166,8 +179,18 @@ class _Run:
     guard = None  # the _overrun task of a run with a timeout
     beat = None  # ticks_ms of the last heartbeat (of the start before the first)
     done = StopIteration()  # raised to end the asyncio Task: made once
+    cancel = asyncio.CancelledError()  # thrown in when the heap is full
 
     def throw(self, exc):
+        if exc is asyncio.CancelledError:
+            # asyncio's cancel throws the class: made into an exception here,
+            # as the job's coroutine would (but on a full heap that fails, and
+            # the MemoryError would end the run in place of the cancel,
+            # skipping the job's own finally: and except: blocks)
+            try:
+                exc = exc()
+            except MemoryError:
+                exc = self.cancel
         return self.send(None, exc)
 
     def send(self, _, exc=None):
@@ -195,6 +218,7 @@ class _Run:
                     if o[4]:  # heartbeat ms: the run counts as beating at its start
                         self.beat = time.ticks_ms()
                     if o[3]:  # timeout ms
+                        self.late = None  # its room now: _fail() may come on a full heap
                         self.guard = asyncio.create_task(_overrun(t[TASK], o[3]))
                 return c.send(None)
         except StopIteration as e:

@@ -475,3 +475,74 @@ def test_twenty_days_of_uptime_with_every_option(mp):
     assert out[3].startswith("flaky True"), text
     assert out[4].startswith("restarts True"), text
     assert out[5] == "file 4", text
+
+
+def test_on_error_is_called_when_a_run_fails_on_a_full_heap(mp):
+    # A run that fails while the heap is full: its on_error is still called
+    # (the call itself must not allocate: no *args/**kwargs), with and
+    # without arguments. Found by the soak's hog mode: runs failed with no
+    # on_error call, so a task's own count of its failures came up short.
+    out = mp.run("""
+import asyncio, micropython, aioctl
+from array import array
+seen = array("i", [0, 0])
+err = ValueError("made while there was room")
+def first(e):
+    seen[0] += 1
+    return e
+def second(e, k):
+    seen[1] += k
+    return e
+async def job(*args):
+    await asyncio.sleep_ms(10)
+    micropython.heap_lock()      # the run ends with the heap full
+    raise err
+async def main():
+    aioctl.add(job, on_error=first, name="a")
+    aioctl.add(job, 5, on_error=second, name="b")
+    await asyncio.sleep_ms(30)
+    while micropython.heap_unlock():   # locked twice
+        pass
+    g = aioctl.group()
+    for n in ("a", "b"):
+        t = g[n]
+        print(n, t[aioctl.STATE] == aioctl.ERROR, t[aioctl.EXC] is err, t[aioctl.RESULT] is err)
+    print("on_error", seen[0], seen[1])
+asyncio.run(main())
+""")
+    text = out + mp.last.stderr
+    assert "Task exception" not in text, text
+    assert out.splitlines() == ["a True True True", "b True True True", "on_error 1 5"], text
+
+
+def test_a_timeout_that_comes_on_a_full_heap_still_ends_the_run(mp):
+    # The timeout of a run comes while the heap is full: the run still ends
+    # as failed with TimeoutError, and the task that times it out does not
+    # die with a MemoryError ("Task exception wasn't retrieved", the run
+    # going on past its timeout). Found by the soak's hog mode.
+    out = mp.run("""
+import asyncio, micropython, aioctl
+seen = [None]
+def handler(loop, ctx):
+    # a task died: its exception's type (no allocation: the heap may be full)
+    seen[0] = type(ctx.get("exception")).__name__
+async def job(n):
+    await asyncio.sleep_ms(n)
+    micropython.heap_lock()          # from before the timeout (50 ms) to 150 ms
+    try:
+        await asyncio.sleep_ms(150)
+    finally:
+        micropython.heap_unlock()
+async def main():
+    asyncio.get_event_loop().set_exception_handler(handler)
+    aioctl.add(job, 1, _timeout=0.05, name="a")
+    aioctl.add(job, 2, _timeout=0.05, _heartbeat=1, name="b")  # more for the run to keep
+    await asyncio.sleep_ms(400)
+    for n in ("a", "b"):
+        t = aioctl.group()[n]
+        print(n, t[aioctl.STATE] == aioctl.ERROR, type(t[aioctl.EXC]).__name__, seen[0])
+asyncio.run(main())
+""")
+    text = out + mp.last.stderr
+    assert "Task exception" not in text, text
+    assert out.splitlines() == ["a True TimeoutError None", "b True TimeoutError None"], text
