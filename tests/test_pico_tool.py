@@ -97,6 +97,14 @@ def test_pico_class_soft_reset_and_restart(tmp_path):
         with pytest.raises(vpico.PicoTimeout):
             p.run("while True:\n    pass\n", timeout=2)
         assert p.run("print(1 + 1)\n") == ("2\n", "", 0)  # usable after the timeout
+
+        class Broken:  # a caller's error in the middle of a run
+            def write(self, data):
+                raise RuntimeError("reader gone")
+
+        with pytest.raises(RuntimeError):
+            p.run("print('x')\nwhile True:\n    pass\n", out=Broken())
+        assert p.run("print(2 + 2)\n") == ("4\n", "", 0)
         p.set_rtc(1796534033)  # 2026-12-06 05:13:53 UTC; the board starts at 2021
         out, err, rc = p.run("import time\nprint(time.time() - 1796534033, time.localtime()[:3])\n")
         assert rc == 0 and int(out.split()[0]) in (0, 1) and out.endswith("(2026, 12, 6)\n"), out

@@ -427,6 +427,7 @@ class Pico:
     def _boot(self, timeout, raw):
         self.buf = b""
         self.fresh = True
+        self.busy = False  # a run was started and has not ended
         start = time.monotonic()
         deadline = start + timeout
         # The REPL prompt shows once boot.py/main.py are done; a main.py that
@@ -464,12 +465,25 @@ class Pico:
             raise PicoTimeout("no soft reset within %g s" % timeout)
         self.fresh = True
 
+    def _recover(self, deadline):
+        # A run was cut short on our side (an exception in the caller): the
+        # board may be anywhere in it. Back to a raw REPL prompt, as
+        # mpremote does when it connects.
+        self.emu.write(b"\r\x03\x03")
+        self._read_until(b"\x00", time.monotonic() + 0.2)  # let it settle
+        self.buf = b""
+        self.emu.write(b"\r\x01")
+        if self._read_until(RAW_PROMPT, deadline) is None:
+            raise PicoTimeout("the board did not come back to its raw REPL")
+        self.busy = False
+
     def _interrupt(self):
         # Ctrl-C; the board is usable again if the raw REPL comes back.
         self.emu.write(b"\x03")
         if self._read_until(b"\x04>", time.monotonic() + 5) is None:
             self.close()
             return False
+        self.busy = False
         return True
 
     def run(self, code_or_path, args=(), timeout=120, heap=None, name=None, out=None):
@@ -480,9 +494,12 @@ class Pico:
         size = parse_size(heap) if heap else 0
         stream = Stream(out)
         try:
+            if self.busy:
+                self._recover(deadline)
             if not self.fresh:
                 self.soft_reset(timeout)
             self.fresh = False
+            self.busy = True
             res = self._prepare(code, name, args, size, deadline)
             if res and not res[1]:  # compiled: run it
                 res = self._raw(EXECUTE, deadline, stream.feed)
@@ -501,6 +518,7 @@ class Pico:
             )
             e.out = stream.text()
             raise e
+        self.busy = False
         stdout = stream.text()
         err = STDIN_FRAME.sub("", text(res[1]), count=1)  # the frame of EXECUTE
         rc = 1 if err else 0
