@@ -418,7 +418,7 @@ asyncio.run(main())
     assert '["a", 60000,' in open(path).read()  # written back as it was
 
 
-def test_twenty_days_of_uptime_with_every_option(mp):
+def test_twenty_days_of_uptime_with_every_option(mp, capsys):
     # 30-bit ticks wrap every 12.4 days; the scheduler's clock is rebased
     # every 3.1 days. Saves, retries, queue waits, watcher restarts and
     # clock checks all go on across it.
@@ -468,6 +468,8 @@ def test_twenty_days_of_uptime_with_every_option(mp):
     print("file", aioschedule.save())
 """)
     text = "\n".join(out)
+    with capsys.disabled():  # the figures, in the test log too
+        print("\nuptime simulation (%s, %s): 21 days, ticks wrapping at 2**30: %s" % (mp.tier, mp.kind, "; ".join(out)))
     assert out[0] == "rebases 5", text  # at 6.2 days, then every 3.1
     assert out[1].startswith("days with saves True"), text
     assert out[2] == "daily 21 plain 126 twin 126", text
