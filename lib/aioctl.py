@@ -9,6 +9,11 @@ import asyncio
 from micropython import const
 from aiolog import match, _lazy, _lazy_attr
 
+# The asyncio internals the library relies on (tested on MicroPython 1.27
+# and 1.29): an older asyncio fails here, with a message, not later.
+if not (hasattr(asyncio, "core") and hasattr(asyncio.core, "_task_queue") and hasattr(asyncio, "current_task")):
+    raise ImportError("aioctl needs MicroPython 1.27 or later: this asyncio has no core._task_queue or current_task")
+
 # Task states
 NEW = const(0)  # added, not started yet (waiting for its schedule)
 RUNNING = const(1)

@@ -462,3 +462,20 @@ def test_what_a_new_user_hits_first(mp):
         " the function (job, not job())",
         "('h', 1, 2, False)",
     ]
+
+
+def test_an_asyncio_without_the_internals_it_needs_fails_at_import(mp, tmp_path):
+    # A stand-in for an old asyncio: import aioctl says what is missing.
+    old = tmp_path / "oldasyncio"
+    old.mkdir()
+    (old / "asyncio.py").write_text("def run(coro):\n    pass\n")
+    out = mp.run(
+        """
+        try:
+            import aioctl
+        except ImportError as e:
+            print(e)
+        """,
+        path=[str(old)],
+    )
+    assert out.strip() == "aioctl needs MicroPython 1.27 or later: this asyncio has no core._task_queue or current_task"
