@@ -14,6 +14,13 @@
 # while MicroPython has its SIGINT handler installed (it is running code); at
 # the prompt the handler is off, a signal would kill it, and the REPL wants
 # the Ctrl-C byte instead. A board's UART does the same split.
+# Typed-ahead input: some unix ports (v1.27) switch the tty's mode with
+# TCSAFLUSH at each prompt and before running a line, dropping whatever the
+# client sent meanwhile; a board's UART buffer keeps it. So after a byte the
+# REPL acts on (a line end, Ctrl-B, Ctrl-D, an interrupt) the vboard holds
+# the client's further input until the next prompt (after an interrupt, one
+# that stays QUIET_S: the unix port's raw REPL shows its ">" before it falls
+# back to the friendly REPL), or HOLD_S.
 
 import argparse
 import errno
@@ -22,6 +29,7 @@ import select
 import signal
 import subprocess
 import sys
+import time
 import tty
 
 BIN = os.path.dirname(os.path.abspath(sys.executable))
@@ -29,6 +37,11 @@ RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
 FRIENDLY_BANNER = b'Type "help()" for more information.\r\n'
 PROMPT = b">>> "
 SOFT_REBOOT = b"MPY: soft reboot\r\n"
+HOLD_S = 0.5  # longest hold of typed-ahead input when no prompt comes (a program reading stdin)
+QUIET_S = 0.03  # after an interrupt: a prompt is the last output for this long
+# ">>> ", "... ", paste mode's "=== ", the raw REPL's ">": at a line's start
+# (a prompt, not the echo of typed text)
+PROMPT_ENDS = (b"\n>>> ", b"\n... ", b"\n=== ", b"\n>", b"\x04>")
 
 # Runs in the interpreter before the REPL starts. The unix port mounts the
 # host's "/" at "/"; replace it with a filesystem rooted at the board
@@ -128,6 +141,7 @@ class VBoard:
         self.to_dev = bytearray()
         self.tail = b""
         self.cook = True
+        self.hold = None  # [deadline, quiet, last output, its time]: input held until a prompt
 
     # The interpreter
 
@@ -147,6 +161,7 @@ class VBoard:
         os.set_blocking(fd, False)
         self.mp_fd = fd
         self.booting = bytearray()  # output held until the first prompt
+        self.hold = None
         self.cook = True
 
     def booted(self):
@@ -205,6 +220,8 @@ class VBoard:
                 self.booted()
             return
         self.track(data)
+        if self.hold:
+            self.hold[2:] = (self.hold[2] + data)[-8:], time.monotonic()
         if not self.raw and self.cook:
             # Boards turn \n into \r\n on stdout; the unix port on a raw tty
             # does not, which staircases the friendly REPL.
@@ -218,7 +235,33 @@ class VBoard:
         if b"\x03" in data and self.booting is None and self.handles_sigint():
             os.kill(self.proc.pid, signal.SIGINT)
             data = data.replace(b"\x03", b"")
+            self.hold_input(QUIET_S)
         self.to_mp += data
+
+    def hold_input(self, quiet=0):
+        now = time.monotonic()
+        self.hold = [now + HOLD_S, quiet, b"", now]
+
+    def hold_left(self):
+        # seconds until held input may go (0: now, or nothing is held)
+        if not self.hold:
+            return 0
+        d, quiet, out, t = self.hold
+        if out.endswith(PROMPT_ENDS):
+            d = min(d, t + quiet)
+        left = d - time.monotonic()
+        if left <= 0:
+            self.hold = None
+        return max(0, left)
+
+    def next_input(self):
+        # How much to write now: up to and including the first byte the REPL
+        # acts on (True: hold the rest until a prompt), or all of it.
+        if self.cook:
+            ends = [i for i in map(self.to_mp.find, b"\x02\x04" if self.raw else b"\r\x02\x04") if i >= 0]
+            if ends:
+                return min(ends) + 1, True
+        return len(self.to_mp), False
 
     def handles_sigint(self):
         try:
@@ -239,7 +282,7 @@ class VBoard:
         fds = {}
         if self.mp_fd is not None:
             ev = select.POLLIN
-            if self.to_mp and self.booting is None:
+            if self.to_mp and self.booting is None and not self.hold_left():
                 ev |= select.POLLOUT
             fds[self.mp_fd] = ev
         if conn:
@@ -252,13 +295,20 @@ class VBoard:
             p.register(fd, ev)
         # Without a client the device master reports POLLHUP forever: look
         # again for a new client every 50 ms instead.
-        ready = p.poll(None if conn else 50)
+        wait = None if conn else 50
+        if self.hold and self.to_mp:
+            left = int(self.hold_left() * 1000) + 1
+            wait = left if wait is None else min(wait, left)
+        ready = p.poll(wait)
         for fd, ev in ready:
             if fd == self.mp_fd:
                 if ev & select.POLLOUT:
                     try:
-                        n = os.write(fd, self.to_mp)
+                        want, turn = self.next_input()
+                        n = os.write(fd, self.to_mp[:want])
                         del self.to_mp[:n]
+                        if turn and n == want:
+                            self.hold_input()
                     except OSError:
                         pass  # it has exited: the read below sees that
                 if ev & (select.POLLIN | select.POLLHUP | select.POLLERR):
