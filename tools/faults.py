@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fault injection into aioschedule's own loops, on the MicroPython unix port.
 
-    .venv/bin/python tools/faults.py [CYCLES] [--seed 1] [--mpy] [--scenario NAME ...] [--heap 2M]
+    .venv/bin/python tools/faults.py [CYCLES] [--seed 1] [--mpy] [--scenario NAME ...] [--heap 2M] [--micropython PATH]
 
 Stops schedule_loop (or watcher_loop) CYCLES times (default 40) per
 scenario at random points in time (random.Random(seed): the same seed gives
@@ -62,7 +62,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hosttools import ROOT, tool  # noqa: E402
+from hosttools import ROOT, add_micropython_option, micropython, tool  # noqa: E402
 
 LIB = os.path.join(ROOT, "lib")
 MPDIR = os.path.join(ROOT, "tests", "mp")  # faultgen.py
@@ -719,8 +719,8 @@ def check(plan, out, tol=TOL):
 # -------------------------------------------------------------------- run
 
 
-def run(plan, libdir, heap=None, timeout=None):
-    cmd = [tool("micropython")]
+def run(plan, libdir, heap=None, timeout=None, exe=None):
+    cmd = [micropython(exe)]
     if heap:
         cmd += ["-X", "heapsize=" + heap]
     cmd += ["-c", code(plan)]
@@ -766,6 +766,7 @@ def main():
     ap.add_argument("--mpy", action="store_true", help="run the .mpy builds of lib/ instead of lib/*.py")
     ap.add_argument("--scenario", action="append", choices=list(PLANS), help="only this one (repeatable)")
     ap.add_argument("--heap", default=None, help="micropython -X heapsize=")
+    add_micropython_option(ap)
     args = ap.parse_args()
     if args.cycles < 1:
         ap.error("cycles must be 1 or more")
@@ -777,12 +778,13 @@ def main():
         for name in names:
             plan = PLANS[name](args.seed, args.cycles)
             try:
-                out = run(plan, libdir, args.heap)
+                out = run(plan, libdir, args.heap, exe=args.micropython)
             except subprocess.TimeoutExpired:
                 out = "(timed out)"
             rows.append(check(plan, out))
-    print("faults: %d cycles per scenario, seed %d, %s, %.1f s" % (
-        args.cycles, args.seed, ".mpy" if args.mpy else "lib/*.py", time.monotonic() - t0))
+    print("faults: %d cycles per scenario, seed %d, %s%s, %.1f s" % (
+        args.cycles, args.seed, ".mpy" if args.mpy else "lib/*.py",
+        ", " + os.path.basename(args.micropython) if args.micropython else "", time.monotonic() - t0))
     print(table(rows))
     stalls = [y - x for st in rows for x, y in st.stalls]
     print("covered: %d starts at a restart for due times missed while the loop was down; %d stops with runs "

@@ -4,7 +4,7 @@ aiolog, aiocron and aiospec (and the functions they import on first use:
 aiojob, aiowatch, aiostore, aiostatus, aioinfo), on the MicroPython unix port, while
 real tasks run.
 
-    .venv/bin/python tools/fuzz.py [--cases 3000] [--seed 1] [--first 0] [--mpy] [--show N]
+    .venv/bin/python tools/fuzz.py [--cases 3000] [--seed 1] [--first 0] [--mpy] [--show N] [--micropython PATH]
 
 Prints one table: cases run, calls per function, results and exceptions by
 type, failures (and known failures: bugs in lib/ listed in
@@ -275,7 +275,7 @@ def build_mpy(dest):
 HANG_S = 10  # s without output: the case hangs (the interpreter is killed)
 
 
-def run_once(libdir, seed, first, cases, timeout, tmp, hang=HANG_S):
+def run_once(libdir, seed, first, cases, timeout, tmp, hang=HANG_S, exe=None):
     """One interpreter for cases [first, first+cases), in the directory tmp
     (files a case writes land there). Returns (returncode or "hang" or
     "timeout", stdout, stderr)."""
@@ -283,7 +283,7 @@ def run_once(libdir, seed, first, cases, timeout, tmp, hang=HANG_S):
     with open(path, "w") as f:
         f.write(script(seed, first, cases))
     env = dict(os.environ, TZ="UTC", MICROPYPATH=":".join([libdir, MPDIR, EXAMPLES, ".frozen"]))
-    p = subprocess.Popen([tool("micropython"), path], cwd=tmp, env=env, stdout=subprocess.PIPE,
+    p = subprocess.Popen([exe or tool("micropython"), path], cwd=tmp, env=env, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
     chunks, errs = [], []
     seen = [time.monotonic()]
@@ -314,9 +314,9 @@ def run_once(libdir, seed, first, cases, timeout, tmp, hang=HANG_S):
     return (rc, b"".join(chunks).decode("utf-8", "replace"), b"".join(errs).decode("utf-8", "replace"))
 
 
-def run(seed=1, first=0, cases=400, mpy=False, resume=True, timeout=None, libdir=None, hang=HANG_S):
-    """Runs cases [first, first+cases) in as few processes as it can;
-    returns a Result."""
+def run(seed=1, first=0, cases=400, mpy=False, resume=True, timeout=None, libdir=None, hang=HANG_S, exe=None):
+    """Runs cases [first, first+cases) in as few processes as it can, on the
+    interpreter exe (default: micropython from .venv); returns a Result."""
     res = Result()
     t0 = time.monotonic()
     root = set(os.listdir("/"))  # a case must not write outside its directory
@@ -326,7 +326,7 @@ def run(seed=1, first=0, cases=400, mpy=False, resume=True, timeout=None, libdir
         start, left = first, cases
         while left > 0:
             res.runs += 1
-            rc, out, err = run_once(libdir, seed, start, left, timeout or (30 + left * 0.2), tmp, hang)
+            rc, out, err = run_once(libdir, seed, start, left, timeout or (30 + left * 0.2), tmp, hang, exe)
             nfatal = len(res.fatal)
             parse(out, res)
             if rc == 0 and "END" in res.final:
@@ -438,10 +438,12 @@ def main():
     ap.add_argument("--no-resume", action="store_true", help="stop at an interpreter crash")
     ap.add_argument("--show", type=int, default=20, help="failures to list")
     ap.add_argument("--raw", action="store_true", help="print the interpreter's output too")
+    ap.add_argument("--micropython", metavar="PATH", help="the interpreter (default: micropython from .venv)")
     a = ap.parse_args()
-    res = run(a.seed, a.first, a.cases, a.mpy, not a.no_resume)
-    print("fuzz: seed %d, cases %d-%d, %s" % (a.seed, a.first, a.first + a.cases - 1,
-                                             ".mpy" if a.mpy else "lib/*.py"))
+    res = run(a.seed, a.first, a.cases, a.mpy, not a.no_resume, exe=a.micropython)
+    print("fuzz: seed %d, cases %d-%d, %s%s" % (a.seed, a.first, a.first + a.cases - 1,
+                                               ".mpy" if a.mpy else "lib/*.py",
+                                               ", " + os.path.basename(a.micropython) if a.micropython else ""))
     print(table(res, a.show))
     sys.exit(0 if res.ok() else 1)
 

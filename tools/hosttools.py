@@ -20,3 +20,14 @@ def tool(name):
     if p:
         return p
     sys.exit("%s not found (run tools/run.sh once to set up .venv)" % name)
+
+
+def add_micropython_option(ap):
+    # --micropython PATH: the interpreter a tool runs (e.g. the 32-bit unix
+    # port, ../shared/boards/micropython-unix32-v1.27.0)
+    ap.add_argument("--micropython", metavar="PATH",
+                    help="the MicroPython interpreter to run (default: micropython from .venv)")
+
+
+def micropython(path=None):
+    return path or tool("micropython")

@@ -4,7 +4,7 @@ its schedules all the time is killed (SIGKILL, a power cut) at random
 moments, many times; each restart must load every schedule from the file,
 never a broken one. Prints one table; exits non-zero if a check fails.
 
-    .venv/bin/python tools/killsave.py [--kills 300] [--mpy] [--seed 7]
+    .venv/bin/python tools/killsave.py [--kills 300] [--mpy] [--seed 7] [--micropython PATH]
 
 The process (unix port) has 20 schedules repeating every 3 ms and
 persist(every=0): it writes the file on every change, a few hundred times a
@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 
-from hosttools import ROOT, tool
+from hosttools import ROOT, add_micropython_option, micropython, tool
 
 N = 20
 APP = """
@@ -54,7 +54,7 @@ def build(libdir, mpy, tmp):
     return out
 
 
-def run(kills, mpy=False, seed=7, libdir=os.path.join(ROOT, "lib")):
+def run(kills, mpy=False, seed=7, libdir=os.path.join(ROOT, "lib"), exe=None):
     """Returns (rows, ok): the table rows and whether every check passed."""
     tmp = tempfile.mkdtemp(prefix="killsave-")
     try:
@@ -65,7 +65,7 @@ def run(kills, mpy=False, seed=7, libdir=os.path.join(ROOT, "lib")):
         rnd = random.Random(seed)
         restored, broken, tmp_left, crashed = [], 0, 0, 0
         for i in range(kills + 1):
-            p = subprocess.Popen([tool("micropython"), "app.py"], cwd=tmp, env=env,
+            p = subprocess.Popen([micropython(exe), "app.py"], cwd=tmp, env=env,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             first = p.stdout.readline()
             go = p.stdout.readline()
@@ -116,11 +116,14 @@ def main():
     ap.add_argument("--kills", type=int, default=300)
     ap.add_argument("--mpy", action="store_true", help="modules as .mpy built by mpy-cross")
     ap.add_argument("--seed", type=int, default=7)
+    add_micropython_option(ap)
     a = ap.parse_args()
     t = time.monotonic()
-    rows, ok = run(a.kills, a.mpy, a.seed)
-    print("killsave: %s, %s, %.0f s" % (time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
-                                       ".mpy" if a.mpy else "lib/*.py", time.monotonic() - t))
+    rows, ok = run(a.kills, a.mpy, a.seed, exe=a.micropython)
+    print("killsave: %s, %s%s, %.0f s" % (time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+                                         ".mpy" if a.mpy else "lib/*.py",
+                                         ", " + os.path.basename(a.micropython) if a.micropython else "",
+                                         time.monotonic() - t))
     print(table(rows, ok))
     return 0 if ok else 1
 

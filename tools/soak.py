@@ -3,7 +3,7 @@
 with a small heap, for --seconds; prints one table and exits non-zero if a
 check fails.
 
-    .venv/bin/python tools/soak.py [--seconds 180] [--mpy] [--heap 96K] [--no-stall]
+    .venv/bin/python tools/soak.py [--seconds 180] [--mpy] [--heap 96K] [--no-stall] [--micropython PATH]
 
 The board side is tools/soak/board.py (see its header for the task mix),
 with boardinit.py and boardend.py, which it imports for the start and the
@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 
-from hosttools import ROOT, tool
+from hosttools import ROOT, add_micropython_option, micropython, tool
 LIB = os.path.join(ROOT, "lib")
 BOARD = os.path.join(ROOT, "tools", "soak")
 
@@ -70,7 +70,7 @@ def run_board(args):
                 mpy_cross(os.path.join(BOARD, f), os.path.join(appdir, f[:-3] + ".mpy"))
         argv = ["board", str(args.seconds), "nostall" if args.no_stall else "stall"]
         code = "import sys\nsys.argv[:] = %r\nimport board\n" % (argv,)
-        cmd = [tool("micropython"), "-X", "heapsize=" + args.heap, "-c", code]
+        cmd = [micropython(args.micropython), "-X", "heapsize=" + args.heap, "-c", code]
         env = dict(os.environ, MICROPYPATH=libdir + ":" + appdir + ":.frozen", TZ="UTC")
         t = time.monotonic()
         try:
@@ -468,6 +468,7 @@ def main():
     ap.add_argument("--no-stall", action="store_true", help="leave out the planned 1.5 s stall")
     ap.add_argument("--log", help="write the board's whole output here")
     ap.add_argument("--lib", default=LIB, help="the modules' directory (default lib/)")
+    add_micropython_option(ap)
     args = ap.parse_args()
     if args.heap is None:
         args.heap = HEAP_MPY if args.mpy else HEAP_PY
@@ -482,8 +483,9 @@ def main():
                 f.write("\n--- stderr ---\n" + err)
     r = parse(out)
     rows, fails = evaluate(args, rc, r, wall)
-    print("soak: %d s, modules %s, heap %s, %s; started %s" % (
+    print("soak: %d s, modules %s, heap %s%s, %s; started %s" % (
         args.seconds, ".mpy" if args.mpy else "lib/*.py", args.heap,
+        ", " + os.path.basename(args.micropython) if args.micropython else "",
         "planned 1.5 s stall" if not args.no_stall else "no stall", started))
     print(table(rows, ("check", "figure", "target", "result")))
     if err.strip():
