@@ -1,6 +1,8 @@
 # End-to-end tests with the board tools: tools/vboard.py runs the unix port
 # behind a pty, and stock mpremote, tools/deploy.py and mip talk to it as to a
-# USB board. Self-contained: the fixtures live here, not in conftest.py.
+# USB board. The board runs on each tier (conftest.py's `tier` fixture: the
+# 64-bit unix port, and the 32-bit one where present); the other fixtures
+# live here.
 
 import functools
 import http.server
@@ -31,11 +33,12 @@ pytestmark = pytest.mark.skipif(
 
 
 class Board:
-    def __init__(self, tmp):
+    def __init__(self, tmp, micropython):
         self.tmp = str(tmp)
         self.dir = os.path.join(self.tmp, "board")
         self.proc = subprocess.Popen(
-            [sys.executable, os.path.join(ROOT, "tools", "vboard.py"), "--dir", self.dir, "--heap", "96K"],
+            [sys.executable, os.path.join(ROOT, "tools", "vboard.py"), "--dir", self.dir, "--heap", "96K",
+             "--micropython", micropython],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
@@ -70,8 +73,8 @@ class Board:
 
 
 @pytest.fixture
-def board(tmp_path):
-    b = Board(tmp_path)
+def board(tmp_path, tier):
+    b = Board(tmp_path, tier.exe)
     yield b
     b.close()
     assert b.proc.returncode == 0, b.proc.stderr.read().decode()

@@ -4,15 +4,15 @@ import os
 import re
 import subprocess
 
-from conftest import EXAMPLES, MICROPYTHON, ROOT
+from conftest import EXAMPLES, ROOT
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def test_demo_on_a_96k_heap_from_mpy(mpy_dir, tmp_path):
+def test_demo_on_a_96k_heap_from_mpy(tier, mpy_dir, tmp_path):
     env = dict(os.environ, TZ="UTC", MICROPYPATH=":".join([mpy_dir, EXAMPLES, ".frozen"]))
     p = subprocess.run(
-        [MICROPYTHON, "-X", "heapsize=96K", os.path.join(EXAMPLES, "demo.py")],
+        [tier.exe, "-X", "heapsize=96K", os.path.join(EXAMPLES, "demo.py")],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
     )
     out = ANSI.sub("", p.stdout)

@@ -337,14 +337,14 @@ def test_the_checks_catch_a_broken_scheduler(mp_py, patch, plan, want):
         assert any(want in p for p in st.problems), st.problems
 
 
-def test_the_tool_short_prints_its_table(capsys):
-    # tools/faults.py as the README runs it, 3 cycles per scenario: the table
-    # goes to the test log too.
+def test_the_tool_short_prints_its_table(tier, capsys):
+    # tools/faults.py as the README runs it, 3 cycles per scenario, on each
+    # tier: the table goes to the test log too.
     import subprocess
     import sys
 
-    p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "faults.py"), "3", "--seed", "5"],
-                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "faults.py"), "3", "--seed", "5",
+                        "--micropython", tier.exe], cwd=ROOT, capture_output=True, text=True, timeout=120)
     with capsys.disabled():
         print("\n" + p.stdout)
     assert p.returncode == 0, p.stdout + p.stderr

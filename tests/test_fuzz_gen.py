@@ -69,10 +69,10 @@ SEED = int(os.environ.get("FUZZ_SEED", "1"))
 
 
 def test_generated_fuzz(mp, capsys):
-    res = fuzz.run(seed=SEED, cases=CASES, libdir=mp.libdir)
+    res = fuzz.run(seed=SEED, cases=CASES, libdir=mp.libdir, exe=mp.exe)
     table = fuzz.table(res)
     with capsys.disabled():  # the figures, in CI's log too
-        print("\nfuzz: seed %d, %d cases on %s\n%s" % (SEED, CASES, mp.kind, table))
+        print("\nfuzz: seed %d, %d cases on %s, %s\n%s" % (SEED, CASES, mp.kind, mp.tier, table))
     assert len(res.cases) == CASES, table
     assert len(res.funcs) >= 50, table  # the enumeration found the API
     assert res.ok(), table

@@ -4,9 +4,8 @@
 # the wall clock is moved on between processes through aioschedule.clock().
 
 import os
-import subprocess
 
-from conftest import HERE, EXAMPLES, MICROPYTHON, ROOT
+from conftest import ROOT
 from test_aioschedule import plain
 
 HOUR = 3600
@@ -40,17 +39,8 @@ def counts():
 
 
 def _run(mp, code, wall, check=True):
-    # mp.run with argv: the script is written once per call
-    mp.n += 1
-    script = os.path.join(mp.tmp, "boot%d.py" % mp.n)
-    with open(script, "w") as f:
-        f.write(code)
-    env = dict(os.environ, TZ="UTC", MICROPYPATH=":".join([mp.libdir, HERE, EXAMPLES, ".frozen"]))
-    p = subprocess.run([MICROPYTHON, script, str(wall)], cwd=mp.tmp, env=env, capture_output=True,
-                       text=True, timeout=30)
-    if check and p.returncode != 0:
-        raise AssertionError("exit %d\n%s\n%s" % (p.returncode, p.stdout, p.stderr))
-    return plain(p.stdout)
+    # a boot: the script gets the wall clock's seconds in sys.argv[1]
+    return plain(mp.run(code, args=[str(wall)], check=check))
 
 
 RUN = """
@@ -343,7 +333,7 @@ def test_killed_while_saving_the_file_always_loads(mp, capsys):
     sys.path.insert(0, os.path.join(ROOT, "tools"))
     import killsave
 
-    rows, ok = killsave.run(int(os.environ.get("KILLS", "25")), mp.kind == "mpy")
+    rows, ok = killsave.run(int(os.environ.get("KILLS", "25")), mp.kind == "mpy", exe=mp.exe)
     with capsys.disabled():
         print("\n" + killsave.table(rows, ok))
     assert ok

@@ -6,7 +6,7 @@
 # into the unix port. They are looked for in the directories of $MICROPYPATH
 # and $AIOREPL_PATH (both colon-separated) and in ~/.micropython/lib; without
 # them this test skips.
-# Self-contained: it uses nothing from conftest.py.
+# It runs on each tier (conftest.py's `tier` fixture); the rest is here.
 
 import ast
 import calendar
@@ -23,12 +23,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIB = os.path.join(ROOT, "lib")
 SEED = os.path.join(ROOT, "examples", "seed.py")
-MICROPYTHON = os.path.join(os.path.dirname(sys.executable), "micropython")
-
-pytestmark = pytest.mark.skipif(
-    not (sys.platform.startswith("linux") and os.path.exists(MICROPYTHON)),
-    reason="needs Linux ptys and micropython in the venv",
-)
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Linux ptys")
 
 SKIP = "aiorepl/logging not importable: put micropython-lib's aiorepl.py and logging.py in a directory on MICROPYPATH to run the seed example"
 
@@ -59,10 +54,10 @@ def mp_env(extra):
 
 
 @pytest.fixture
-def seed_env(tmp_path):
+def seed_env(tmp_path, tier):
     env = mp_env(extra_dirs())
     run = lambda code: subprocess.run(
-        [MICROPYTHON, "-c", code], cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=10
+        [tier.exe, "-c", code], cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=10
     )
     if run("import aiorepl, logging").returncode != 0:
         pytest.skip(SKIP)
@@ -187,9 +182,9 @@ def running(name):
     return [r"● %s: status: running since %s; %s ago" % (name, DATE, SECS)]
 
 
-def test_seed_example_status_tree(seed_env, tmp_path):
+def test_seed_example_status_tree(tier, seed_env, tmp_path):
     t0 = time.time()
-    term = Terminal([MICROPYTHON, SEED], str(tmp_path), seed_env)
+    term = Terminal([tier.exe, SEED], str(tmp_path), seed_env)
     try:
         head = term.expect(PROMPT)
         assert "starting tasks..." in head, term.transcript()
