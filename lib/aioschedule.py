@@ -387,6 +387,16 @@ def _fire(s, now, log):
 
         aiocron.next_wall(s, x, now, True)  # it was waiting for the wall clock
         return True
+    nxt = None
+    if x and x[_X_SPEC]:
+        import aiocron
+
+        # Its next start first, on copies: that allocates, and on a full heap
+        # it fails before this start is made or counted (the pass tries this
+        # one again, and would count it twice).
+        nxt, xn = s[:], x[:]
+        aiocron.next_wall(nxt, xn, now)
+        nxt[_SKIPPED] -= s[_SKIPPED]  # the starts it collapsed into this one
     t = aioctl.group().get(name)
     ran = False
     if x and x[_X_GRACE] is not None and now - s[_DUE] > max(x[_X_GRACE], _LATE):
@@ -409,12 +419,13 @@ def _fire(s, now, log):
         if not x[_X_LEFT]:
             s[_FLAG] = _OVER
             return False
+    if nxt:
+        s[_DUE] = nxt[_DUE]
+        s[_SKIPPED] += nxt[_SKIPPED]
+        x[_X_AT] = xn[_X_AT]
+        x[_X_BASE] = xn[_X_BASE]
+        return True
     if x:
-        if x[_X_SPEC]:
-            import aiocron
-
-            aiocron.next_wall(s, x, now)
-            return True
         x[_X_AT] = None  # a wall-clock first start is done: an interval from now on
     every = s[_EVERY]
     if not every:

@@ -548,3 +548,47 @@ asyncio.run(main())
     text = out + mp.last.stderr
     assert "Task exception" not in text, text
     assert out.splitlines() == ["a True TimeoutError None", "b True TimeoutError None"], text
+
+
+def test_a_calendar_start_is_counted_once_when_its_next_start_fails(mp):
+    # A calendar (every second) starts its run, then the heap is full when
+    # its next start is worked out (localtime and friends allocate): the
+    # pass fails and schedule_loop tries again 100 ms later. That start must
+    # not be made (or counted as skipped) a second time. Found by the soak's
+    # hog mode: a calendar had more runs + skipped than due starts.
+    out = mp.run("""
+import asyncio, time, micropython, aioctl, aioschedule
+state = [0]   # 1: the next wall-clock reading fills the heap
+def wall():
+    t = time.time_ns() // 1000000
+    if state[0] == 1:
+        state[0] = 2
+        micropython.heap_lock()
+    return t
+async def job():
+    pass
+async def at(ms):
+    # until the wall clock is ms into a second
+    while time.time_ns() // 1000000 % 1000 // 100 != ms // 100:
+        await asyncio.sleep_ms(5)
+async def main():
+    aioschedule.clock(wall_ms=wall)
+    aioctl.add(job)
+    aioctl.add(aioschedule.schedule_loop)
+    await at(100)
+    t0 = time.time_ns() // 1000000000
+    aioschedule.schedule("job", secs=range(60), mins=None)
+    await at(900)
+    state[0] = 1   # at its first start, in 0.1 s
+    while state[0] != 2:
+        await asyncio.sleep_ms(1)
+    micropython.heap_unlock()
+    await at(500)
+    aioctl.stop("schedule_loop")
+    s = aioschedule.group()["job"]
+    print("due", time.time_ns() // 1000000000 - t0, "runs", s[5], "skipped", s[6])
+asyncio.run(main())
+""")
+    text = out + mp.last.stderr
+    assert "Task exception" not in text, text
+    assert out.splitlines() == ["due 1 runs 1 skipped 0"], text
