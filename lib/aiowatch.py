@@ -68,8 +68,9 @@ def _pass(alog, base, cap, poll, every, wdt, critical):
             if left < 0:
                 sick = True
                 msg = "hung: no heartbeat for %s s (limit %s s)" % (age / 1000, beat / 1000)
+                _hung[n] = _hung.get(n, 0)  # its room first: on a full heap the count is not lost
                 aioctl.fail(t, RuntimeError(msg))  # ends as failed: restarted below
-                _hung[n] = _hung.get(n, 0) + 1
+                _hung[n] += 1
                 if alog:
                     alog.error("[%s] %s; watcher_loop cancels it" % (n, msg))
             elif left < wait:
@@ -99,10 +100,11 @@ def _pass(alog, base, cap, poll, every, wdt, critical):
                     n, type(e).__name__, e, aioctl.duration(delay / 1000)))
         left = waiting[n] - now
         if left <= 0:
-            aioctl.launch(t)  # first: if it fails (MemoryError), the next pass tries again
+            _began[n] = now  # the counters' room first: on a full heap a restart is not lost
+            _restarts[n] = _restarts.get(n, 0)
+            aioctl.launch(t)  # if it fails (MemoryError), the next pass tries again
             del waiting[n]
-            _began[n] = now
-            _restarts[n] = _restarts.get(n, 0) + 1
+            _restarts[n] += 1
             if alog:
                 alog.info("[%s] restarted by watcher_loop (%d)" % (n, _restarts[n]))
         elif left < wait:

@@ -75,6 +75,18 @@ def test_a_pending_retry_starts_when_the_loop_is_back(mp):
     assert st.retry_down >= 2  # retries that came due while the loop was down
 
 
+@pytest.mark.parametrize("scenario, seed, cycles", [
+    ("retry", 12, 4), ("interval", 11, 4), ("queue", 1, 2), ("trigger", 5, 3), ("watcher", 4, 3)])
+def test_a_late_report_on_a_busy_machine_is_no_failure(mp, scenario, seed, cycles):
+    # The report comes 60 ms after the plan's end, the event loop blocked
+    # meanwhile (a busy machine); what is due by then starts. For retry,
+    # the next cycle (due 20 ms after the end) was counted as an extra try
+    # of the last one: the test failed now and then beside other work.
+    plan = dict(faults.PLANS[scenario](seed, cycles), late=60)
+    st = go(mp, plan)
+    ok(st, plan)
+
+
 def test_triggers_while_the_loop_is_down_start_one_run_at_the_restart(mp):
     plan = faults.plan_trigger(5, 6)
     assert sum(len(f[3]) > 1 for f in plan["faults"]) >= 2  # several triggers in one down time

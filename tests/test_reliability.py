@@ -592,3 +592,54 @@ asyncio.run(main())
     text = out + mp.last.stderr
     assert "Task exception" not in text, text
     assert out.splitlines() == ["due 1 runs 1 skipped 0"], text
+
+
+def test_a_restart_on_a_full_heap_is_counted(mp):
+    # watcher_loop restarts a failed task, and the heap is full right after
+    # the restart is made (here: at the time read that marks its start):
+    # the restart must still be counted (status() shows the count; the pass
+    # that failed is tried again, but the restart is not made twice). Found
+    # by the soak's hog mode: a task's first restart (or hang) on a full heap
+    # was made but not counted, its counter's first entry having no room.
+    out = mp.run("""
+import asyncio, time, micropython, aioctl, aioschedule, aiowatch
+from array import array
+arm = array("i", [0])   # n > 0: the n-th time aioctl reads the time, fill the heap
+class Clock:
+    # aioctl's time module, with the heap filled at a chosen reading
+    ticks_ms = time.ticks_ms
+    ticks_diff = time.ticks_diff
+    def time(self):
+        t = time.time()
+        if arm[0] > 0:
+            arm[0] -= 1
+            if arm[0] == 0:
+                arm[0] = -1
+                micropython.heap_lock()
+        return t
+aioctl.time = Clock()
+n = array("i", [0, 0])   # runs begun, runs that failed before they began
+err = ValueError("made while there was room")
+def on_error(e):
+    if isinstance(e, MemoryError):
+        n[1] += 1
+    return e
+async def job():
+    n[0] += 1
+    if n[0] == 1:
+        arm[0] = 2       # the end of this run, then the restart
+        raise err
+async def main():
+    aioctl.add(job, on_error=on_error)
+    aioctl.add(aioschedule.watcher_loop, sleep=0.05, backoff=0.05)
+    while arm[0] != -1:
+        await asyncio.sleep_ms(1)
+    micropython.heap_unlock()
+    await asyncio.sleep_ms(500)
+    print("restarts", aiowatch._restarts.get("job", 0), "runs", n[0] + n[1])
+asyncio.run(main())
+""")
+    text = out + mp.last.stderr
+    assert "Task exception" not in text, text
+    restarts, runs = out.split()[1], out.split()[3]
+    assert int(restarts) == int(runs) - 1, text

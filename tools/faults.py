@@ -481,6 +481,7 @@ def check_queue(plan, res, stray, tol=TOL):
     n, a, r, slots = plan["n"], plan["a"], plan["r"], plan["slots"]
     names = ["q%d" % i for i in range(n)]
     bursts = [a + b * r for b in range(len(plan["faults"]))]
+    late = _late_cycles(a, r, len(bursts), res["E"])
     runs = {q: _runs(res["launches"].get(q, []), res["ends"].get(q, [])) for q in names}
     st.schedules = n
     st.exp_min = st.exp_max = n * len(bursts)
@@ -496,7 +497,10 @@ def check_queue(plan, res, stray, tol=TOL):
                 st.fail("%s: no start for the burst due at %d" % (q, due), "lost")
             for x in got[1:]:
                 st.fail("%s: started again at %d for the burst due at %d" % (q, x, due), "double")
-        other = [x for x, e in runs[q] if not any(d - 1 <= x < d + r - 1 for d in bursts)]
+        for due in late:
+            for x in [x for x, e in runs[q] if due - 1 <= x < due + r - 1][1:]:
+                st.fail("%s: started again at %d for the burst due at %d" % (q, x, due), "double")
+        other = [x for x, e in runs[q] if not any(d - 1 <= x < d + r - 1 for d in bursts + late)]
         for x in other:
             st.fail("%s: started at %d, outside every burst" % (q, x))
         info = res["info"].get(q)
@@ -534,6 +538,13 @@ def check_queue(plan, res, stray, tol=TOL):
             if waiting(e) and not starts(e - 1, deadline(st, e)):
                 st.fail("%s ended at %d with runs waiting and none started" % (q, e), "lost")
     return st
+
+
+def _late_cycles(a, r, n, E):
+    # Starts of the cycles after the plan's n (every r ms from a) that began
+    # before the report at E: a busy machine reports late, and what is due
+    # by then starts. Starts in them are no failure.
+    return [a + c * r for c in range(n, (E - a) // r + 1)]
 
 
 def check_retry(plan, res, stray, tol=TOL):
@@ -576,7 +587,12 @@ def check_retry(plan, res, stray, tol=TOL):
             if not any(within(st, w, x) for w in want):
                 st.fail("rt: try %d of the cycle at %d started at %d, want %s" % (
                     j, g, x, " or ".join(map(str, want))))
-    extra = [x for x in L if not any(a + c * r - 1 <= x < a + (c + 1) * r - 1 for c in range(ncyc))]
+    late = _late_cycles(a, r, ncyc, res["E"])
+    for g in late:
+        W = [x for x in L if g - 1 <= x < g + r - 1]
+        if len(W) > 1 + k_max:
+            st.fail("rt: cycle at %d: %d tries, at most %d" % (g, len(W), 1 + k_max), "double")
+    extra = [x for x in L if not any(a + c * r - 1 <= x < a + (c + 1) * r - 1 for c in range(ncyc + len(late)))]
     for x in extra:
         st.fail("rt: started at %d, after the last cycle" % x, "double")
     info = res["info"].get("rt")
