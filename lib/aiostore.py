@@ -53,8 +53,9 @@ _R_LEN = const(13)
 # Format 1 (before the header line) was the whole list on one JSON line; its
 # records are the same: it is read (whole) and written back as format 2.
 _HEADER = "aiostore 2\n"
-_LINE = const(1024)  # longest line a record makes is far shorter: longer is junk
+_LINE = const(1024)  # bytes read at once while the checksum is checked
 _BIG = const(1 << 40)  # ms (35 years): no interval, grace or jitter is longer
+_WALL = const(10000000000)  # s (year 2286): a later wall-clock time is junk (aiocron, aiolog take < 1e11)
 _SET = const(1704067200000)  # 2024-01-01 in ms: an earlier wall clock is not set
 _AGAIN = const(1000)  # ms before a file that could not be read is read again
 
@@ -105,16 +106,17 @@ class _Broken(Exception):
     pass
 
 
-def _lines(f):
+def _lines(f, size=-1):
     # The lines of a format 2 file after its header, checked against the
-    # CRC line; each yields (line, crc so far). _Broken if the file is not
-    # one.
+    # CRC line. _Broken if the file is not one. size: the most bytes read at
+    # once; a longer line is read in pieces (and the last one yielded): a
+    # junk file's "line" may not fit in RAM, a saved one does.
     crc = binascii.crc32(_HEADER)
     while True:
-        line = f.readline(_LINE)
-        if not line.endswith("\n"):
-            raise _Broken("cut short or a line too long")
-        if not line.startswith("["):
+        line = f.readline(size)
+        if not line.startswith(b"["):
+            if not line.endswith(b"\n"):
+                raise _Broken("cut short")
             try:
                 ok = int(line, 16) == crc
             except ValueError:
@@ -123,6 +125,11 @@ def _lines(f):
                 raise _Broken("checksum")
             return
         crc = binascii.crc32(line, crc)
+        while not line.endswith(b"\n"):
+            line = f.readline(size)
+            if not line:
+                raise _Broken("cut short")
+            crc = binascii.crc32(line, crc)
         yield line
 
 
@@ -130,16 +137,16 @@ def _open(p):
     # p opened at its first record and its format (1 or 2); None if there is
     # no such file. _Broken if it is not a schedules file.
     try:
-        f = open(p)
+        f = open(p, "rb")  # bytes: a piece of a line may end inside a character
     except OSError as e:
         if e.errno == 2:  # ENOENT
             return None, 0
         raise
     try:
         head = f.readline(_LINE)
-        if head == _HEADER:
+        if head == _HEADER.encode():
             return f, 2
-        if head.startswith("[") and head.endswith("\n"):
+        if head.startswith(b"["):  # format 1: the whole list on this line
             f.seek(0)
             return f, 1
         raise _Broken("not a schedules file")
@@ -157,7 +164,9 @@ def _records(p):
     try:
         if v == 1:
             text = f.read()
-            i = text.rindex("\n", 0, len(text) - 1)
+            i = text.rfind(b"\n", 0, len(text) - 1)
+            if i < 0:
+                raise _Broken("cut short")
             data = text[:i]
             try:
                 ok = int(text[i + 1:], 16) == binascii.crc32(data)
@@ -175,7 +184,7 @@ def _records(p):
             for r in recs:
                 yield r
             return
-        for _ in _lines(f):  # first pass: the checksum
+        for _ in _lines(f, _LINE):  # first pass: the checksum
             pass
         f.seek(0)
         f.readline(_LINE)
@@ -226,11 +235,12 @@ def _restore():
             _warned = True
         return _done
     differ = []
+    seen = []  # the names restored or kept in this reading of the file
     try:
         p = _find()
         if p is not None:
             for r in _records(p):
-                _restore_one(r, _done, differ)
+                _restore_one(r, _done, differ, seen)
     except (MemoryError, OSError) as e:
         _times[1] = _s._now() + _AGAIN
         try:
@@ -249,12 +259,17 @@ def _restore():
     return _done
 
 
-def _restore_one(r, done, differ):
-    # Restores saved record r, or says why not.
+def _restore_one(r, done, differ, seen):
+    # Restores saved record r, or says why not. The first record of a name
+    # wins; a second one is dropped.
     name = r[0] if isinstance(r, list) and r else None
-    if name in done["restored"] or name in done["kept"]:
+    if name in seen:
+        why = "name %r (a second record of it)" % (name,)
+    elif name in done["restored"] or name in done["kept"]:
+        seen.append(name)
         return  # done already, before a MemoryError made the file be read again
-    why = _bad(r)
+    else:
+        why = _bad(r)
     if why:
         _say("error", "saved schedule %r not restored: %s" % (name, why))
         done["dropped"].append(str(name))
@@ -270,9 +285,11 @@ def _restore_one(r, done, differ):
         # This one does not fit now; it stays in the file (written back).
         _kept.append(r)
         done["kept"].append(name)
+        seen.append(name)
         _say("error", "saved schedule %r not restored: MemoryError; kept in the file" % name)
         return
     done["restored"].append(name)
+    seen.append(name)
 
 
 def _int(v, lo, hi):
@@ -294,6 +311,9 @@ def _bad(r):
             import aiocron
 
             spec = binascii.unhexlify(spec)
+            for off, lo, end in ((0, 0, 60), (8, 0, 60), (16, 0, 24), (19, 1, 32), (23, 1, 13), (25, 0, 7)):
+                if aiocron._scan(spec, off, lo, end) < 0:
+                    raise ValueError  # a field with no value: next_time would search 400 years
             aiocron.next_time(spec, _s._wall() // 1000)
         except MemoryError:
             raise  # not the record's fault: read again later
@@ -307,17 +327,17 @@ def _bad(r):
     if p is not None and not (isinstance(p, list) and len(p) == 3 and _int(p[0], -1 << 29, 1 << 29)
                               and _int(p[1], 0, 1 << 20) and _int(p[2], 1, _BIG)):
         return "policy %r" % (p,)
-    if not (r[_R_AT] is None or _int(r[_R_AT], 0, 1 << 40)):
+    if not (r[_R_AT] is None or _int(r[_R_AT], 0, _WALL)):
         return "wall-clock start %r" % (r[_R_AT],)
-    if not (r[_R_LEFT] is None or _int(r[_R_LEFT], 0, 1 << 30)):
+    if not (r[_R_LEFT] is None or _int(r[_R_LEFT], 0 if r[_R_STATE] else 1, 1 << 30)):  # 0: over
         return "starts left %r" % (r[_R_LEFT],)
     if not _int(r[_R_RUNS], 0, 1 << 40):
         return "runs %r" % (r[_R_RUNS],)
     if not _int(r[_R_SKIPPED], 0, 1 << 40):
         return "skipped %r" % (r[_R_SKIPPED],)
-    if not _int(r[_R_DUE], 0, 1 << 50):
+    if not _int(r[_R_DUE], 0, _WALL * 1000):
         return "next due %r" % (r[_R_DUE],)
-    if not (r[_R_LAST] is None or _int(r[_R_LAST], 0, 1 << 40)):
+    if not (r[_R_LAST] is None or _int(r[_R_LAST], 0, _WALL)):
         return "last start %r" % (r[_R_LAST],)
     if not _int(r[_R_STATE], 0, 2):
         return "state %r" % (r[_R_STATE],)
@@ -382,7 +402,7 @@ def _record(name, s, state=0):
             binascii.hexlify(x[0]).decode() if x and x[0] else None,
             x[3] if x else None, x[4] if x else 0, [p[0], p[1], p[2]] if p else None,
             x[1] if x else None, x[2] if x else None,
-            s[_RUNS], s[_SKIPPED], _s._wall() + due - now,
+            min(s[_RUNS], 1 << 40), min(s[_SKIPPED], 1 << 40), _s._wall() + due - now,  # as _bad takes them
             t[SINCE] if t is not None and s[_RUNS] else None, state]
 
 

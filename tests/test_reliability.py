@@ -550,6 +550,160 @@ asyncio.run(main())
     assert out.splitlines() == ["a True TimeoutError None", "b True TimeoutError None"], text
 
 
+# ------------------------------------ found by tools/filefuzz.py (file fuzz)
+
+
+def _spec(empty=None):
+    # A calendar spec as hex (aiocron's layout): 06:00:00 every day, or every
+    # second but for the bitmap at byte offset `empty` (0 seconds, 8 minutes,
+    # 16 hours), empty.
+    b = bytearray(27)
+    b[0], b[8], b[16] = 1, 1, 1 << 6
+    b[19:26] = b"\xfe\xff\xff\xff\xfe\x1f\x7f"
+    if empty is not None:
+        b[0:19] = b"\xff" * 7 + b"\x0f" + b"\xff" * 7 + b"\x0f\xff\xff\xff"
+        b[empty:empty + (3 if empty == 16 else 8)] = bytes(3 if empty == 16 else 8)
+    return b.hex()
+
+
+def _boot(mp, names, path="s.json", code="", timeout=30):
+    # A boot that adds a task of each name and restores the file.
+    return mp.run(BOOT + """
+async def main():
+    for n in %r:
+        aioctl.add(job, name=n)
+    print(aioschedule.persist(%r))
+    %s
+asyncio.run(main())
+""" % (names, path, code), timeout=timeout)
+
+
+def _put_file(mp, content, path="s.json"):
+    with open(os.path.join(mp.tmp, path), "wb") as f:
+        f.write(content if isinstance(content, bytes) else content.encode())
+
+
+def test_a_calendar_with_an_empty_field_is_dropped_at_once(mp):
+    # Checking it made aiocron search 400 years: 33 s for a calendar with no
+    # minute, half an hour for one with no second, at every boot.
+    recs = []
+    for name, empty in (("m", 8), ("s", 0), ("h", 16)):
+        r = list(REC)
+        r[0], r[2] = name, _spec(empty)
+        recs.append(r)
+    _put_file(mp, _file(recs))
+    out = _boot(mp, ["m", "s", "h"], timeout=10)
+    for name, empty in (("m", 8), ("s", 0), ("h", 16)):
+        assert "saved schedule %r not restored: calendar %r" % (name, _spec(empty)) in out, out
+
+
+def test_far_wall_clock_times_are_dropped_not_run(mp):
+    # Times past what aiocron and aiolog take (1e11 s): a calendar start
+    # ended schedule_loop with a ValueError when it ran, a last start or a
+    # next due made status() raise one.
+    a, b, c = list(REC), list(REC), list(REC)
+    a[0], a[2], a[6], a[10] = "a", _spec(), 2 ** 40, W0 * 1000 - 10  # due now
+    b[0], b[11] = "b", 10 ** 12
+    c[0], c[10] = "c", 2 ** 50
+    _put_file(mp, _file([a, b, c]))
+    out = _boot(mp, ["a", "b", "c"], code="""
+    aioctl.add(aioschedule.schedule_loop)
+    await asyncio.sleep_ms(30)
+    aioctl.status(log=False)
+    print("loop", aioctl.group()["schedule_loop"][aioctl.STATE] == aioctl.RUNNING)""")
+    assert "saved schedule 'a' not restored: wall-clock start 1099511627776" in out, out
+    assert "saved schedule 'b' not restored: last start 1000000000000" in out, out
+    assert "saved schedule 'c' not restored: next due 1125899906842624" in out, out
+    assert out.splitlines()[-1] == "loop True", out
+
+
+def test_a_first_format_file_of_many_schedules_is_migrated(mp):
+    # Its one line was longer than the 1024 bytes read to find the format:
+    # the file was set aside, every schedule lost.
+    names = ["job%d" % i for i in range(30)]
+    recs = []
+    for n in names:
+        r = list(REC)
+        r[0] = n
+        recs.append(r)
+    _put_file(mp, _file(recs, version=1))
+    out = _boot(mp, names)
+    assert "'restored': %r" % sorted(names) in out, out
+    assert not os.path.exists(os.path.join(mp.tmp, "s.json.bad"))
+
+
+def test_a_long_task_name_does_not_lose_the_file(mp):
+    # save() wrote its line (1400 bytes), the next boot set the whole file
+    # aside as "a line too long". Non-ASCII: a 1024-byte piece of the line
+    # ends inside a character.
+    name = "x" + "\u00e9" * 700
+    code = """
+    aioschedule.schedule(%r, start_in=3600, repeat=3600, conflict="ignore")
+    aioschedule.schedule("b", start_in=3600, repeat=3600, conflict="ignore")
+    print("saved", aioschedule.save())""" % name
+    assert "saved 2" in _boot(mp, [name, "b"], code=code)
+    out = _boot(mp, [name, "b"], code=code)
+    assert "'restored': ['b', %r]" % name in out.replace("\\xe9", "\u00e9"), out
+    assert not os.path.exists(os.path.join(mp.tmp, "s.json.bad"))
+
+
+def test_a_file_that_is_not_text_or_is_cut_is_set_aside_not_raised(mp):
+    # Bytes that are not UTF-8 raised UnicodeError out of persist(), and a
+    # first-format file cut after its list line a ValueError: the boot code
+    # crashed. Both are broken files.
+    body = b'aiostore 2\n["\xff", 60000, null, null, 0, null, null, null, 0, 0, 1800000030000, null, 0]\n'
+    cases = {
+        "not UTF-8 (format 2)": body + b"%08x\n" % binascii.crc32(body),
+        "not UTF-8 (format 1)": b'[["\xff"]]\n%08x\n' % binascii.crc32(b'[["\xff"]]'),
+        "cut (format 1)": _file([REC], version=1).split("\n")[0] + "\n",
+    }
+    for what, content in cases.items():
+        _put_file(mp, content)
+        if os.path.exists(os.path.join(mp.tmp, "s.json.bad")):
+            os.remove(os.path.join(mp.tmp, "s.json.bad"))
+        out = _boot(mp, ["a"])
+        assert "s.json is broken" in out and "'restored': []" in out, (what, out)
+        assert os.path.exists(os.path.join(mp.tmp, "s.json.bad")), what
+
+
+def test_a_second_record_of_a_name_is_dropped_and_named(mp):
+    # It was passed over without a word.
+    b = list(REC)
+    b[1] = 1000
+    _put_file(mp, _file([REC, b]))
+    out = _boot(mp, ["a"])
+    assert "saved schedule 'a' not restored: name 'a' (a second record of it)" in out, out
+    assert "'restored': ['a']" in out and "'dropped': ['a']" in out, out
+
+
+def test_a_record_with_no_starts_left_must_be_over(mp):
+    # A live schedule with 0 starts left was restored, ran without end (its
+    # times= spent) and its next save, -1 left, was dropped at the next boot.
+    live, over = list(REC), list(REC)
+    live[0], live[7], live[10] = "live", 0, W0 * 1000 - 10
+    over[0], over[7], over[12] = "over", 0, 2
+    _put_file(mp, _file([live, over]))
+    out = _boot(mp, ["live", "over"])
+    assert "saved schedule 'live' not restored: starts left 0" in out, out
+    assert "'restored': ['over']" in out, out
+
+
+def test_a_run_count_at_the_files_bound_is_kept(mp):
+    # A count aiostore reads up to 2**40 grew past it when the schedule ran
+    # (or a long outage was counted as skipped starts): the file save()
+    # wrote lost the schedule at the next boot.
+    r = list(REC)
+    r[1], r[8], r[9], r[10] = 1, 2 ** 40, 2 ** 40, W0 * 1000 - 10
+    _put_file(mp, _file([r]))
+    code = """
+    aioctl.add(aioschedule.schedule_loop)
+    await asyncio.sleep_ms(20)
+    print("saved", aioschedule.save())"""
+    assert "'restored': ['a']" in _boot(mp, ["a"], code=code)
+    out = _boot(mp, ["a"], code=code)
+    assert "'restored': ['a']" in out and "not restored" not in out, out
+
+
 def test_a_calendar_start_is_counted_once_when_its_next_start_fails(mp):
     # A calendar (every second) starts its run, then the heap is full when
     # its next start is worked out (localtime and friends allocate): the
