@@ -27,10 +27,10 @@ SEED = int(os.environ.get("FILEFUZZ_SEED", "1"))
 
 
 def test_file_fuzz(mp, capsys):
-    if getattr(mp, "tier", "unix64") != "unix64":
+    if mp.tier != "unix64":
         pytest.skip("the file fuzz runs on the 64-bit tier")
     t = time.monotonic()
-    res = filefuzz.run(CASES, SEED, libdir=mp.libdir, exe=getattr(mp, "exe", None))
+    res = filefuzz.run(CASES, SEED, libdir=mp.libdir, exe=mp.exe)
     text, ok = filefuzz.table(res)
     with capsys.disabled():  # the figures, in CI's log too
         print("\nfilefuzz: %s, seed %d, %d cases on %s, %.0f s\n%s" % (
