@@ -180,8 +180,8 @@ def options(start_in, repeat, opts):
         raise TypeError("schedule: unknown option %r" % (list(opts)[0],))
     if misfire != "run" and misfire != "skip":
         raise ValueError("schedule: misfire %r must be 'run' or 'skip'" % (misfire,))
-    if times is not None and (type(times) is not int or times < 1):
-        raise ValueError("schedule: times %r must be a whole number, 1 or more" % (times,))
+    if times is not None and (type(times) is not int or not 1 <= times <= 1 << 30):
+        raise ValueError("schedule: times %r must be a whole number, 1 to 2**30" % (times,))
     if grace is not None:
         grace = _seconds("grace", grace)
     elif misfire == "skip":
@@ -215,11 +215,14 @@ def job_options(name, opts):
             raise ValueError("schedule: %r is scheduled already (conflict='raise')" % (name,))
         return False
     pr = opts.pop("priority", 0)
+    # The bounds are aiostore's too: what is accepted here is restored after a reset.
     if pr is True or pr is False or not isinstance(pr, (int, float)) or pr != pr:
         raise TypeError("schedule: priority %r must be a number" % (pr,))
+    if not -1e9 <= pr <= 1e9:
+        raise ValueError("schedule: priority %r must be within -1e9 to 1e9" % (pr,))
     n = opts.pop("max_retries", 0)
-    if type(n) is not int or n < 0:
-        raise ValueError("schedule: max_retries %r must be a whole number, 0 or more" % (n,))
+    if type(n) is not int or not 0 <= n <= 1 << 20:
+        raise ValueError("schedule: max_retries %r must be a whole number, 0 to 2**20" % (n,))
     ms = _seconds("retry_delay", opts.pop("retry_delay", 1))
     if pr or n:
         return [pr, n, ms or 1, 0]

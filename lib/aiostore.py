@@ -324,7 +324,8 @@ def _bad(r):
     if not _int(r[4], 0, _BIG):
         return "jitter %r" % (r[4],)
     p = r[5]
-    if p is not None and not (isinstance(p, list) and len(p) == 3 and _int(p[0], -1 << 29, 1 << 29)
+    if p is not None and not (isinstance(p, list) and len(p) == 3 and isinstance(p[0], (int, float))
+                              and -1e9 <= p[0] <= 1e9
                               and _int(p[1], 0, 1 << 20) and _int(p[2], 1, _BIG)):
         return "policy %r" % (p,)
     if not (r[_R_AT] is None or _int(r[_R_AT], 0, _WALL)):
