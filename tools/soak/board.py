@@ -1,10 +1,12 @@
 # Soak test, the MicroPython side: 50 aioctl tasks of a realistic mix for a
 # given number of seconds, on a small heap:
 #
-#   micropython -X heapsize=96K -c "import sys; sys.argv[:] = ['board', '180']; import board"
+#   micropython -X heapsize=104K -c "import sys; sys.argv[:] = ['board', '180']; import board"
 #
 # with board.mpy, boardinit.mpy and boardend.mpy (mpy-cross) and lib/ (or its
-# .mpy) on MICROPYPATH, as tools/soak.py runs it. argv: seconds [nostall].
+# .mpy) on MICROPYPATH, as tools/soak.py runs it. argv: seconds [nostall]
+# [hog]; with "hog", boardhog.py adds a task that fills the heap every few
+# seconds (see there).
 # Report lines start with "SOAK "; tools/soak.py turns them into one table
 # (the checks are there). Everything goes through the public API (aioctl,
 # aioschedule, aiocron.info at the end, aiolog.LogStream, the status tree).
@@ -18,17 +20,18 @@
 # characters at most (interned too); tasks are added in one batch with a
 # collection before each, and gc.threshold() collects every 4 KB, both
 # against fragmentation; the log ring is 256 B; status() is left out if the
-# heap is too full for aiostatus (aioctl lets it go after each call).
+# heap is too full for aiostatus (aioctl lets it go after each call), or if
+# it fails with MemoryError.
 #
 # RAM on this 64-bit unix port, from .mpy (gc.mem_alloc after a collect):
-# interpreter and asyncio 5.4K, this script about 11K, aiocron + aioctl +
-# aioschedule + aiolog 29K, aiojob + aiowatch about 11K, the 50 tasks 17K
-# (about 340 B each; aiospec, which parses their options, is let go by
+# interpreter and asyncio 5.4K, this script about 12K, aiocron + aioctl +
+# aioschedule + aiolog 36K, aiojob + aiowatch about 11K, the 50 tasks 23K
+# (about 450 B each; aiospec, which parses their options, is let go by
 # schedule_loop's first pass), and while running 5-10K more (about 210 B per
 # run going on, the exception each failed task keeps, the watcher's and
 # aiojob's dicts, schedules next_run() replaced that wait in the heap). It
-# fits 96K (128K from lib/*.py); tools/soak.py prints the figures of each
-# run.
+# fits 104K (128K from lib/*.py; the hog mode 112K); tools/soak.py prints
+# the figures of each run.
 #
 # Tasks (number: names, what they do):
 #   0-19  fast0-19   interval 0.1-0.5 s, a few ms (sleep or busy); misfire
@@ -79,6 +82,7 @@ gc.collect()
 print("SOAK", "ram", "libs", gc.mem_alloc(), gc.mem_free())
 tm = time.ticks_ms
 td = time.ticks_diff
+ta = time.ticks_add
 sleep = asyncio.sleep_ms
 
 
@@ -97,6 +101,8 @@ class Log:
 
 SECS = int(sys.argv[1]) if len(sys.argv) > 1 else 60
 STALL = not (len(sys.argv) > 2 and sys.argv[2] == "nostall")
+HOG = len(sys.argv) > 3 and sys.argv[3] == "hog"
+HOLD = False  # hog: the heap is held full; main() allocates nothing meanwhile
 NM = ("fast0", "fast1", "fast2", "fast3", "fast4", "fast5", "fast6", "fast7", "fast8", "fast9",
       "fast10", "fast11", "fast12", "fast13", "fast14", "fast15", "fast16", "fast17", "fast18",
       "fast19", "slow0", "slow1", "slow2", "slow3", "slow4", "slow5", "slow6", "slow7", "flakyS0",
@@ -132,6 +138,7 @@ F = arr()  # failures seen by on_error (tmo, hang); self: interval starts in A t
 T = arr()  # of which timeouts (tmo) or hung (hang)
 G = bytearray(_N)  # a run going on (slow, cal: never two); an overrun or hang going on;
 # self2: it ended its schedule (next_run(None)) and waits for the conductor
+MB = bytearray(_N)  # hog: the MemoryError that ends this run came from the job's body
 P = arr("H", 2 * _HG)  # interval schedules: start_in, repeat (ms) of task i at 2i, 2i+1 (boardinit)
 CW = [0] * 5  # cal: wall-clock second when scheduled
 seen = {}  # name -> the unexpected exception noted last
@@ -149,13 +156,16 @@ PI = arr("i", 4)  # plain: loop iterations; [2:] 2.5 s before the end
 del arr, array, aiolog
 ALOG = Log()
 T0 = 0
+HM = None  # boardhog, in hog mode
 _seed = 12345
 
 
 def rnd(n):
+    # small ints all the way on 32-bit boards too (no allocation: a job may
+    # draw while the heap is full)
     global _seed
-    _seed = (_seed * 1103515245 + 12345) & 0x3FFFFFFF
-    return (_seed >> 8) % n
+    _seed = (_seed * 75 + 74) % 65537
+    return _seed % n
 
 
 def el():
@@ -164,6 +174,8 @@ def el():
 
 def note(name, e):
     V[8] += 1
+    if HOG and HM.keep(name, e):
+        return  # the heap is full: printed later
     print("SOAK", "unexpected", name, repr(e))
     if isinstance(e, MemoryError):
         print("SOAK", "memerror", name)
@@ -173,8 +185,10 @@ def chk(e, i):
     # on_error of tmo0-2 and hang0-1: counts, checks the kind
     F[i] += 1
     if (isinstance(e, asyncio.TimeoutError) and i < _HG
-            or isinstance(e, RuntimeError) and i >= _HG and str(e)[:5] == "hung:"):
+            or isinstance(e, RuntimeError) and i >= _HG and str(e).startswith("hung:")):
         T[i] += 1
+    elif HOG and isinstance(e, MemoryError):
+        HM.memerr(e, i)
     elif not isinstance(e, Planned):
         note(NM[i], e)
     return e
@@ -191,7 +205,11 @@ async def fast(i):
             pass
     else:
         await sleep(ms)
-    print("[%s] %d" % (NM[i], R[i]), file=LOG)
+    try:
+        print("[%s] %d" % (NM[i], R[i]), file=LOG)
+    except MemoryError:
+        MB[i] = 1  # the heap is full (hog)
+        raise
 
 
 async def slow(i):
@@ -219,8 +237,13 @@ async def flaky(i):
         await sleep(20 if i < _FU else 50 + rnd(200))
         if i < _FU and n % 3:
             return n
+    try:
+        e = Planned()
+    except MemoryError:
+        MB[i] = 1  # the heap is full (hog): a failure, not a planned one
+        raise
     A[i] += 1
-    raise Planned()
+    raise e
 
 
 async def job(i):
@@ -257,9 +280,12 @@ async def job(i):
                 G[i] = 0
         await sleep(20 if j < 5 else 100 + rnd(200))
         if fail:
+            e = Planned()  # first: on a full heap (hog) a MemoryError instead
             D[i] += j == 5  # tmo2: planned failures raised
-            raise Planned()
-    except BaseException:
+            raise e
+    except BaseException as x:
+        if isinstance(x, MemoryError):
+            MB[i] = 1
         if retries:
             s += 1
             C[i] = s
@@ -312,18 +338,26 @@ async def selfr(i):
     # late because the loop was stalled after starting it replaces them first.
     F[i] += k
     n = R[i]
-    if j == 2 and n % 5 == 0:
-        E[j] = None
-        G[i] = 1
-        aioschedule.next_run(None)
-    elif j == 1 and n % 2 == 0:
-        E[j] = e + rep * (k + 1)  # the interval from this start
-        A[i] += 1
-    else:
-        ms = 100 + rnd(900)
-        E[j] = now + ms
-        A[i] += 1
-        aioschedule.next_run(ms / 1000)
+    try:
+        # next_run() first: on a full heap (hog) it fails, and the schedule
+        # goes on as it was (boardhog.interval)
+        if j == 2 and n % 5 == 0:
+            aioschedule.next_run(None)
+            E[j] = None
+            G[i] = 1
+        elif j == 1 and n % 2 == 0:
+            E[j] = ta(e, rep * (k + 1))  # the interval from this start
+            A[i] += 1
+        else:
+            ms = 100 + rnd(900)
+            aioschedule.next_run(ms / 1000)
+            E[j] = ta(now, ms)
+            A[i] += 1
+    except MemoryError:
+        if HOG:
+            MB[i] = 1
+            HM.interval(i, e, k)
+        raise
 
 
 async def plain(i):
@@ -365,8 +399,8 @@ def stop(i):
 
 def start(i):
     if aioctl.group()[NM[i]][aioctl.STATE] != aioctl.RUNNING:
-        C[i] += 1
         aioctl.start(NM[i])
+        C[i] += 1  # once it is started (on a full heap it may not be)
 
 
 def status(name, debug=False):
@@ -378,17 +412,36 @@ async def swap(limit):
     print("SOAK", "limit", el(), limit)
     aioctl.delete("sl")
     await sleep(10)  # its run ends: one schedule_loop at a time
-    aioctl.add(aioschedule.schedule_loop, alog=ALOG, max_concurrent=limit, name="sl")
+    while True:
+        while HOLD:  # hog: not on a full heap
+            await sleep(10)
+        try:
+            g = aioctl.group()
+            if "sl" not in g:
+                aioctl.add(aioschedule.schedule_loop, alog=ALOG, max_concurrent=limit, name="sl")
+            elif g["sl"][aioctl.STATE] != aioctl.RUNNING:
+                aioctl.start("sl")  # added, but its start failed (MemoryError)
+            return
+        except MemoryError:
+            if not HOG:
+                raise
+            HM.board()
+            await sleep(10)
 
 
 def monitor():
-    # errors nobody expected, free heap after a collect
+    # errors nobody expected, free heap after a collect. Tasks (they have
+    # args) count their MemoryErrors in hog mode (on_error); a loop's (sl,
+    # wl) is noted.
     for n, t in aioctl.group().items():
         e = t[aioctl.EXC]
         a = t[aioctl.ARGS]
-        if e is not None and not isinstance(e, Planned) and seen.get(n) is not e and not (a and _TM <= a[0] < _SF):
+        if e is not None and not isinstance(e, Planned) and seen.get(n) is not e and not (
+                a and (_TM <= a[0] < _SF or HOG and isinstance(e, MemoryError))):
             seen[n] = e
             note(n, e)
+    if HOG:
+        HM.look()
     gc.collect()
     print("SOAK", "mem", el(), gc.mem_free())
 
@@ -407,6 +460,9 @@ async def main():
     # garbage is reclaimed while it is still next to what is allocated now,
     # so long-lived objects are not strewn over the heap between holes.
     gc.threshold(4096)
+    global HM
+    if HOG:
+        import boardhog as HM
     import boardinit
 
     boardinit.run()
@@ -419,6 +475,9 @@ async def main():
     down = None
     mid = False
     beats = 0
+    mdue = cdue = False  # the monitor's, the conductor's turn (put off while the hog holds the heap)
+    if HOG:
+        asyncio.create_task(HM.hog())
     prev = tm()
     while True:
         await sleep(100)
@@ -427,82 +486,120 @@ async def main():
         V[0] += 1
         V[1] += late
         if late > 20:
-            print("SOAK", "late", td(now, T0), late)
+            print("SOAK", "late", td(now, T0), late)  # small ints: no allocation
         elif late > V[2]:
             V[2] = late
         beats += 1
         if beats % 10 == 0:
-            monitor()
-        now = el()
-        if now >= SECS * 1000:
-            break
-        if now >= SECS * 1000 - 2500 and not mid:
-            mid = True
-            for k in range(2):
-                PI[2 + k] = PI[k]  # plain: iterations 2.5 s before the end
-        if beats % 5 == 0 and V[9] >= 0 and now >= SECS * 1000 - 3000:
-            V[9] = -V[9]  # done: all it touched running again
-            for i in (_PL + 1, _SL + 7, _PL):
-                start(i)
-        if beats % 5 == 0 and V[9] >= 0:
-            V[9] += 1
-            step = V[9]
-            if step % 4 == 0:
-                if aioctl.group()[NM[_PL + 1]][aioctl.STATE] == aioctl.RUNNING:
-                    stop(_PL + 1)
-                else:
-                    start(_PL + 1)
-            if step % 20 == 7:
-                stop(_SL + 7)
-            if step % 20 == 12:
-                start(_SL + 7)
-            if step % 14 == 9:
-                aioctl.delete(NM[_PL + 1])
-                aioctl.add(plain, _PL + 1, name=NM[_PL + 1])
-                C[_PL + 1] += 1
-            # self2 ended its schedule: start it again once that run is over
-            # (boardend checks the schedule's state with aiocron.info)
-            over = over + 1 if G[_SF + 2] else 0
-            if over == 2:
-                G[_SF + 2] = 0
-                start(_SF + 2)
-            if 0 <= at[0] <= now:
-                at[0] = -1
-                await swap(6)
-            if 0 <= at[3] <= now:
-                at[3] = -1
-                await swap(None)
-            if 0 <= at[1] <= now:
-                at[1] = -1
-                t = el()
-                time.sleep_ms(1500)  # a blocking flash write, say: starts are missed
-                print("SOAK", "stall", t, el())
-            if 0 <= at[2] <= now:
-                at[2] = -1
-                down = el()
-                stop(_PL)  # critical: the watchdog must go unfed
-            if down is not None and el() - down >= 2500:
-                print("SOAK", "outage", down, el())
-                down = None
-                start(_PL)
-            for k in (4, 5):
-                if 0 <= at[k] <= now:
-                    at[k] = -1
-                    gc.collect()
-                    free = gc.mem_free()
-                    if free < 10000:
-                        # aiostatus and aiologread are about 7 KB of code
-                        # (let go after the call); printing takes some more
-                        print("SOAK", "statusskip", free)
-                        continue
-                    print("SOAK", "status-mid")  # the tree follows; the host ignores it
+            mdue = True
+        if beats % 5 == 0:
+            cdue = True
+        if HOLD:
+            # hog: the heap is full; the rest allocates, so it waits
+            prev = tm()
+            continue
+        try:
+            if mdue:
+                mdue = False
+                monitor()
+            if HOG:
+                HM.flush()
+            now = el()
+            if now >= SECS * 1000:
+                break
+            if now >= SECS * 1000 - 2500 and not mid:
+                mid = True
+                for k in range(2):
+                    PI[2 + k] = PI[k]  # plain: iterations 2.5 s before the end
+            if cdue and V[9] >= 0 and now >= SECS * 1000 - 3000:
+                for i in (_PL + 1, _SL + 7, _PL):
+                    start(i)
+                V[9] = -V[9]  # done: all it touched running again
+            if cdue and V[9] >= 0:
+                cdue = False
+                V[9] += 1
+                step = V[9]
+                if step % 4 == 0:
+                    if aioctl.group()[NM[_PL + 1]][aioctl.STATE] == aioctl.RUNNING:
+                        stop(_PL + 1)
+                    else:
+                        start(_PL + 1)
+                if step % 20 == 7:
+                    stop(_SL + 7)
+                if step % 20 == 12:
+                    start(_SL + 7)
+                if step % 14 == 9:
+                    aioctl.delete(NM[_PL + 1])
+                    if HOG:
+                        aioctl.add(plain, _PL + 1, name=NM[_PL + 1], on_error=HM.onerr)
+                    else:
+                        aioctl.add(plain, _PL + 1, name=NM[_PL + 1])
+                    C[_PL + 1] += 1
+                # self2 ended its schedule: start it again once that run is over
+                # (boardend checks the schedule's state with aiocron.info)
+                over = over + 1 if G[_SF + 2] else 0
+                if over >= 2:
+                    start(_SF + 2)
+                    G[_SF + 2] = 0
+                if 0 <= at[0] <= now:
+                    at[0] = -1
+                    await swap(6)
+                if 0 <= at[3] <= now:
+                    at[3] = -1
+                    await swap(None)
+                if 0 <= at[1] <= now:
+                    at[1] = -1
                     t = el()
-                    status(None, k == 5)
-                    print("SOAK", "statuscall", t, el())
+                    time.sleep_ms(1500)  # a blocking flash write, say: starts are missed
+                    print("SOAK", "stall", t, el())
+                if 0 <= at[2] <= now:
+                    at[2] = -1
+                    down = el()
+                    stop(_PL)  # critical: the watchdog must go unfed
+                if down is not None and el() - down >= 2500:
+                    print("SOAK", "outage", down, el())
+                    down = None
+                    start(_PL)
+                for k in (4, 5):
+                    if 0 <= at[k] <= now:
+                        at[k] = -1
+                        gc.collect()
+                        free = gc.mem_free()
+                        if free < 10000:
+                            # aiostatus and aiologread are about 7 KB of code
+                            # (let go after the call); printing takes some more
+                            print("SOAK", "statusskip", free)
+                            continue
+                        print("SOAK", "status-mid")  # the tree follows; the host ignores it
+                        t = el()
+                        try:
+                            status(None, k == 5)
+                        except MemoryError:
+                            gc.collect()  # the REPL's modules need more (printed partly)
+                            print("SOAK", "statusskip", free, "MemoryError")
+                        print("SOAK", "statuscall", t, el())
+        except MemoryError:
+            if not HOG:
+                raise
+            HM.board()  # counted; the step is tried again at the next beat
         prev = tm()  # the next beat measures its own sleep
+    # The end: the loops as they are, then nothing starts from now on; the
+    # runs that end meanwhile leave room for boardend (the report)
+    end = (el(), int(time.time()), live("sl"), live("wl"), PI[0] - PI[2], PI[1] - PI[3])
+    aioctl.stop("sl")
+    aioctl.stop("wl")
+    await sleep(300)  # runs just started enter their functions
+    gc.collect()
     import boardend
 
-    await boardend.run()
+    await boardend.run(end)
+
+
+def live(n):
+    # loop n: running (a live run), never failed
+    t = aioctl.group().get(n)
+    return int(t is not None and t[aioctl.STATE] == aioctl.RUNNING and t[aioctl.EXC] is None
+               and t[aioctl.TASK] is not None and not t[aioctl.TASK].done())
 
 
 try:

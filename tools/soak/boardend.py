@@ -11,15 +11,18 @@ import board as b
 td = time.ticks_diff
 
 
-async def run():
+async def run(end):
+    # end: ms from the start, wall clock, the loops alive (sl, wl), plain0-1's
+    # iterations in the last 2.5 s, as main() found them; the loops are
+    # stopped since
     N, SL, FS, RT, FU, TM, HG, SF, CA, PL, MAXR = b.LAYOUT
-    el = td(time.ticks_ms(), b.T0)
-    w1 = int(time.time())
-    aioctl.stop("sl")  # nothing starts from now on
-    aioctl.stop("wl")
-    it = [b.PI[k] - b.PI[2 + k] for k in range(2)]
-    await asyncio.sleep_ms(300)  # runs just started enter their functions
+    el, w1, sl, wl = end[:4]
+    it = end[4:]
     print("SOAK end", el, -b.V[9])
+    # records RUNNING with no live run, now and after every run is stopped
+    g = aioctl.group()
+    stuck = [n for n, t in g.items() if t[aioctl.STATE] == aioctl.RUNNING and (
+        t[aioctl.TASK] is None or t[aioctl.TASK].done())]
     NM = b.NM
     for k in range(2):
         i = PL + k
@@ -30,6 +33,8 @@ async def run():
     going = bytes(b.G)
     aioctl.stop(None, False)
     await asyncio.sleep_ms(50)
+    left = [n for n, t in g.items() if t[aioctl.STATE] == aioctl.RUNNING or t[aioctl.TASK] is not None]
+    print("SOAK", "endcheck", sl, wl, len(stuck), len(left), *(stuck + left))
     gc.collect()
     print("SOAK", "ram", "end", gc.mem_alloc(), gc.mem_free())
     info = sys.modules["aiocron"].info  # aioinfo loaded once, let go after the loop
@@ -59,12 +64,14 @@ async def run():
         print("SOAK t", NM[i], NM[i].rstrip("0123456789"), b.R[i], x["runs"], x["skipped"], exp, tol,
               x["state"].replace(" ", "_"), b.A[i], b.B[i], b.C[i], b.D[i], b.F[i], b.T[i], going[i])
     print("SOAK v", *b.V)
+    if b.HOG:
+        b.HM.report()
     info = x = None
     # The status() lines of flaky*, tmo*, hang* and plain0: the other tasks
     # are deleted first, for the RAM aiostatus needs (5.5 KB while it
     # prints), and one call loads it once.
     for n in list(aioctl.group()):
-        if not (n[:5] == "flaky" or n[:3] == "tmo" or n[:4] == "hang" or n == "plain0"):
+        if not (n[:5] == "flaky" or n[:3] == "tmo" or n[:4] == "hang" or n[:5] == "plain"):
             aioctl.delete(n)
     gc.collect()
     print("SOAK", "ram", "status", gc.mem_alloc(), gc.mem_free())

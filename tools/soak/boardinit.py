@@ -35,6 +35,8 @@ def add(*a, **k):
     # together, not spread over the heap between holes (which leaves no
     # block large enough when aioctl's task dict has to grow).
     gc.collect()
+    if b.HOG and len(a) > 1 and "on_error" not in k:
+        k["on_error"] = b.HM.onerr  # a task: its MemoryErrors are counted (boardhog)
     return aioctl.add(*a, **k)
 
 
@@ -69,7 +71,7 @@ def run():
             add(b.job, i, name=NM[i])
             sin, rep = 100 * (i - FS), (700, 1100, 1500)[i - RT]
         else:
-            add(b.job, i, name=NM[i], on_error=b.chk, timeout=(0.3, 0.25, 0.5)[i - TM])
+            add(b.job, i, name=NM[i], on_error=b.chk, _timeout=(0.3, 0.25, 0.5)[i - TM])
             sin, rep = 100 * (i - TM), (1000, 1300, 0)[i - TM]
         if RT <= i < FU or i == TM + 1:
             o["max_retries"] = MAXR
@@ -79,7 +81,7 @@ def run():
             P[2 * i + 1] = rep
             sch(NM[i], start_in=sin / 1000, repeat=rep / 1000, **o)
     for i in range(HG, SF):
-        add(b.hang, i, name=NM[i], on_error=b.chk, heartbeat=3)
+        add(b.hang, i, name=NM[i], on_error=b.chk, _heartbeat=3)
     for j in range(3):
         i = SF + j
         add(b.selfr, i, name=NM[i])
@@ -98,7 +100,7 @@ def run():
         add(b.slow, i, name=NM[i])
         b.CW[j] = int(time.time())
         sch(NM[i], **o)
-    add(b.plain, PL, name=NM[PL], heartbeat=3)
+    add(b.plain, PL, name=NM[PL], _heartbeat=3)
     add(b.plain, PL + 1, name=NM[PL + 1])
     ram("tasks")
     aioctl.set_log(b.LOG)
