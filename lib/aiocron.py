@@ -311,6 +311,8 @@ def next_wall(s, x, now, first=False):
 def latest(x, wall):
     # The last start of calendar extras x at or before wall (epoch s), from
     # its next start x[_X_AT] on (which is at or before wall).
+    if type(x) is not list or len(x) != 6 or type(x[_X_AT]) is not int or type(wall) is not int:
+        raise ValueError("latest: %r, %r are not a calendar's options and an epoch second" % (x, wall))
     at = x[_X_AT]
     off = _s._offset or 0
     for _ in range(1000):  # a long time stopped: its latest of the first 1000 is enough

@@ -125,7 +125,11 @@ def _cron_field(b, off, text, lo, hi, name):
                 raise ValueError("%s %r: a step needs * or a range" % (name, item))
             else:
                 z = a
-        n = _num(step, 1, hi, name + " step") if slash else 1
+        n = 1
+        if slash:
+            if not step.isdigit() or not 1 <= int(step) <= hi:
+                raise ValueError("%s %r: the step is not in 1-%d" % (name, item, hi))
+            n = int(step)
         for v in range(a, z + 1, n):
             if name == "wday":
                 v = (v + 6) % 7  # cron: Sunday 0 or 7, Monday 1; here Monday 0

@@ -540,8 +540,8 @@ async def main():
 asyncio.run(main())
 """)
     assert out.splitlines() == [
-        "schedule: max_retries -1 must be a whole number, 0 or more",
-        "schedule: max_retries 1.5 must be a whole number, 0 or more",
+        "schedule: max_retries -1 must be a whole number, 0 to 2**20",
+        "schedule: max_retries 1.5 must be a whole number, 0 to 2**20",
         "schedule: priority 'high' must be a number",
         "schedule: priority None must be a number",
         "aioschedule: retry_delay -1 is negative",
