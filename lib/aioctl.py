@@ -155,7 +155,10 @@ async def _overrun(run, ms):
     # Cancels a run that takes longer than its timeout. It cancels the run's
     # own task (not a wrapper, as asyncio.wait_for would make), so code in the
     # job still sees its aioctl task as the current one.
-    await asyncio.sleep_ms(ms)
+    try:
+        await asyncio.sleep_ms(ms)
+    except MemoryError:
+        return  # cancelled on a full heap (the run ended): asyncio could not make the CancelledError
     try:
         e = asyncio.TimeoutError("timeout: ran for more than %s s" % (ms / 1000))
     except MemoryError:
