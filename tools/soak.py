@@ -114,7 +114,7 @@ def parse(out):
          "status": {}, "late": [], "slate": [], "gaps": [], "stall": None, "calls": [],
          "limit": [], "outage": None, "v": None, "end": None, "done": False, "fatal": None,
          "statusskip": [], "spikes": [], "me": {}, "hogv": None, "loopdown": [], "stuck": [],
-         "endcheck": None, "taskexc": 0}
+         "endcheck": None, "taskexc": 0, "kept": None}
     in_status = False
     current = None
     for line in out.splitlines():
@@ -172,6 +172,8 @@ def parse(out):
             r["me"][f[2]] = tuple(n)
         elif k == "hogv":
             r["hogv"] = n
+        elif k == "kept":
+            r["kept"] = n[0]
         elif k == "loopdown":
             r["loopdown"].append((f[2], n[0]))
         elif k == "stuck":
@@ -308,6 +310,8 @@ def evaluate(args, rc, r, wall):
         info("MemoryErrors seen, by place", "%d runs failed before the job began (counted with the job's runs), "
              "%d raised in jobs, %d in board.py's main (conductor, monitor); most: %s" % (
                  hv[0], hv[1], hv[2], ", ".join("%s %d+%d" % ((k,) + r["me"][k]) for _, k in per[:5]) or "none"))
+        info("  records that keep a MemoryError at the end", "%s of 52 (the exception of a task's last failure "
+             "stays in its record: about 200 B each)" % r["kept"])
     calls = r["calls"]
     limit = [tuple(r["limit"][:2])] if len(r["limit"]) >= 2 else []
     outage = [r["outage"]] if r["outage"] else []

@@ -207,3 +207,5 @@ def report():
         if MS[i] or ME[i]:
             print("SOAK", "me", b.NM[i], MS[i], ME[i])
     print("SOAK", "hogv", *K)
+    # the records that keep a MemoryError (their last failure), and its RAM
+    print("SOAK", "kept", sum(1 for t in aioctl.group().values() if isinstance(t[aioctl.EXC], MemoryError)))
