@@ -69,7 +69,7 @@ jobs = None
 # Imported on first use (aiolog._lazy). aiostatus and aioinfo hold what is
 # only for looking at tasks from the REPL: they are let go after each call,
 # so a running application does not keep them in RAM.
-_LAZY = {"progress": "aiojob", "status": "aiostatus", "result_all": "aioinfo",
+_LAZY = {"progress": "aiojob", "heartbeat": "aiowatch", "status": "aiostatus", "result_all": "aioinfo",
          "traceback": "aioinfo", "debug": "aioinfo", "log": "aioinfo", "follow": "aioinfo"}
 
 
@@ -134,21 +134,6 @@ def _fail(run, exc):
     # with exc, not as a stop: a timeout, or a hung task (aiowatch).
     run.coro.late = exc
     run.cancel()
-
-
-def _check(fn, t):
-    # t must be a record of a task aioctl has now.
-    if type(t) is not list or len(t) != 12 or not isinstance(t[NAME], str) or _tasks.get(t[NAME]) is not t:
-        raise ValueError("%s: %r is not an aioctl record" % (fn, t))
-
-
-def fail(t, exc):
-    # Cancels the run of record t, which then ends as failed with exc.
-    _check("fail", t)
-    if not isinstance(exc, BaseException):
-        raise TypeError("fail: %r is not an exception" % (exc,))
-    if t[TASK] is not None:
-        _fail(t[TASK], exc)
 
 
 async def _overrun(run, ms):
@@ -289,40 +274,14 @@ class _Run:
         return e
 
 
-def _caller():
-    # The _Run of the aioctl run that calls this, or None.
+def current_run():
+    # The run (a _Run: .t is its record) of the aioctl task that calls this,
+    # or None.
     try:
         r = asyncio.current_task().coro
     except RuntimeError:
         return None  # no event loop running (a plain REPL)
     return r if type(r) is _Run else None
-
-
-def current():
-    # The record of the aioctl task whose run calls this, or None.
-    r = _caller()
-    return None if r is None else r.t
-
-
-def heartbeat():
-    # From inside a task added with heartbeat=seconds: "still working".
-    # Cheap enough to call in a busy loop: one store, kept in the run itself
-    # (dropped with it).
-    r = _caller()
-    if r is None:
-        raise RuntimeError("heartbeat: call it from inside an aioctl task")
-    r.beat = time.ticks_ms()
-
-
-def beat_age(t, tick):
-    # ms from the last heartbeat of t's run (or its start) to tick; None if
-    # no run of t with heartbeat= has begun.
-    _check("beat_age", t)
-    if type(tick) is not int:
-        raise TypeError("beat_age: tick %r is not a ticks_ms() value" % (tick,))
-    task = t[TASK]
-    b = None if task is None else task.coro.beat
-    return None if b is None else time.ticks_diff(tick, b)
 
 
 _queue = None  # asyncio's task queue when runs were last started
@@ -498,15 +457,6 @@ def _names():
 def group():
     _check_loop()
     return _tasks
-
-
-def own_kwargs(t):
-    # The keyword arguments of record t as a dict of its own, to change
-    # before start() (tasks added without any share one empty dict).
-    _check("own_kwargs", t)
-    if t[KWARGS] is _NOKW:
-        t[KWARGS] = {}
-    return t[KWARGS]
 
 
 def tasks():

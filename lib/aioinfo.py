@@ -200,7 +200,12 @@ class _View:
 
     @property
     def kwargs(self):
-        return aioctl.own_kwargs(self.t)
+        # the task's own dict, to change before start() (tasks added without
+        # keyword arguments share one empty dict)
+        t = self.t
+        if t[aioctl.KWARGS] is aioctl._NOKW:
+            t[aioctl.KWARGS] = {}
+        return t[aioctl.KWARGS]
 
     @property
     def since(self):

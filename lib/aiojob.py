@@ -259,7 +259,8 @@ def _trigger(name):
 
 def _me(fn):
     # The aioctl record of the run that calls fn.
-    t = aioctl.current()
+    r = aioctl.current_run()
+    t = r and r.t
     if t is None:
         raise RuntimeError("%s: call it from inside an aioctl task" % fn)
     return t

@@ -167,7 +167,8 @@ class _Nap:
         self.task = asyncio.current_task()
         self.queue = asyncio.core._task_queue
         self.asleep = False
-        self.ctl = aioctl.current()
+        r = aioctl.current_run()
+        self.ctl = r and r.t
         return self.ctl
 
     async def loop(self, step):

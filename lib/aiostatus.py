@@ -175,7 +175,7 @@ def _watch(t, indent, w):
     opts = t[OPTS]
     if opts and opts[4]:  # heartbeat ms (see aioctl.OPTS)
         line = "limit %s s" % (opts[4] / 1000)
-        age = aioctl.beat_age(t, time.ticks_ms()) if t[STATE] == RUNNING else None
+        age = w.beat_age(t, time.ticks_ms()) if t[STATE] == RUNNING else None
         if age is not None:
             line = "%s ago, %s" % (duration(age / 1000), line)
         if w._hung.get(name):

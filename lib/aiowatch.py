@@ -1,9 +1,9 @@
 # aiowatch: aioschedule.watcher_loop, which restarts tasks that failed,
 # cancels tasks that hang (no heartbeat) and feeds a hardware watchdog while
-# the critical tasks are healthy.
+# the critical tasks are healthy; and aioctl.heartbeat().
 #
-# Imported on first use of aioschedule.watcher_loop: an application without
-# it does not load it.
+# Imported on first use of aioschedule.watcher_loop or aioctl.heartbeat: an
+# application without them does not load it.
 
 import sys
 import time
@@ -22,6 +22,24 @@ _streak = {}  # name -> failures in a row
 _began = {}  # name -> _s._now() when watcher_loop last restarted it
 _hung = {}  # name -> runs cancelled for want of a heartbeat
 nap = _s._Nap()  # aioschedule.ended() wakes it when a run fails
+
+
+def heartbeat():
+    # From inside a task added with _heartbeat=seconds: "still working".
+    # Cheap enough to call in a busy loop: one store, kept in the run itself
+    # (let go with it).
+    r = aioctl.current_run()
+    if r is None:
+        raise RuntimeError("heartbeat: call it from inside an aioctl task")
+    r.beat = time.ticks_ms()
+
+
+def beat_age(t, tick):
+    # ms from the last heartbeat of record t's run (or its start) to tick;
+    # None if no run of t with _heartbeat= has begun.
+    task = t[TASK]
+    b = None if task is None else task.coro.beat
+    return None if b is None else time.ticks_diff(tick, b)
 
 
 async def watcher_loop(alog=None, sleep=30, backoff=1, max_backoff=60, wdt=None, critical=(), feed=1):
@@ -63,13 +81,13 @@ def _pass(alog, base, cap, poll, every, wdt, critical):
         if beat:
             # A run may begin at any moment (the scheduler, a
             # restart, aioctl.start): look again within the limit.
-            age = aioctl.beat_age(t, tick) if st == RUNNING else None
+            age = beat_age(t, tick) if st == RUNNING else None
             left = beat if age is None else beat - age
             if left < 0:
                 sick = True
                 msg = "hung: no heartbeat for %s s (limit %s s)" % (age / 1000, beat / 1000)
                 _hung[n] = _hung.get(n, 0)  # its room first: on a full heap the count is not lost
-                aioctl.fail(t, RuntimeError(msg))  # ends as failed: restarted below
+                aioctl._fail(t[TASK], RuntimeError(msg))  # ends as failed: restarted below
                 _hung[n] += 1
                 if alog:
                     alog.error("[%s] %s; watcher_loop cancels it" % (n, msg))
