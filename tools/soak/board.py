@@ -30,7 +30,7 @@
 # schedule_loop's first pass), and while running 5-10K more (about 210 B per
 # run going on, the exception each failed task keeps, the watcher's and
 # aiojob's dicts, schedules next_run() replaced that wait in the heap). It
-# fits 104K (128K from lib/*.py; the hog mode 112K); tools/soak.py prints
+# fits 104K (128K from lib/*.py; the hog mode 120K); tools/soak.py prints
 # the figures of each run.
 #
 # Tasks (number: names, what they do):
@@ -305,10 +305,15 @@ async def hang(i):
         await sleep(100 + rnd(200))
         n -= 1
         if n == 0:
+            try:
+                w = NEVER.wait()  # a coroutine: on a full heap (hog) a MemoryError, before it is counted
+            except MemoryError:
+                MB[i] = 1
+                raise
             A[i] += 1
             G[i] = 1
             try:
-                await NEVER.wait()
+                await w
             finally:
                 G[i] = 0
 
@@ -403,6 +408,17 @@ def start(i):
         C[i] += 1  # once it is started (on a full heap it may not be)
 
 
+def readd():
+    # plain1 added again: deleted by the conductor, or an add() that failed
+    # on a full heap (hog)
+    if NM[_PL + 1] not in aioctl.group():
+        if HOG:
+            aioctl.add(plain, _PL + 1, name=NM[_PL + 1], on_error=HM.onerr)
+        else:
+            aioctl.add(plain, _PL + 1, name=NM[_PL + 1])
+        C[_PL + 1] += 1
+
+
 def status(name, debug=False):
     aioctl.status(name, log=False, debug=debug)  # aiostatus is let go after it
 
@@ -440,10 +456,9 @@ def monitor():
                 a and (_TM <= a[0] < _SF or HOG and isinstance(e, MemoryError))):
             seen[n] = e
             note(n, e)
-    if HOG:
-        HM.look()
+    kept = HM.look() if HOG else 0  # hog: records that keep a MemoryError
     gc.collect()
-    print("SOAK", "mem", el(), gc.mem_free())
+    print("SOAK", "mem", el(), gc.mem_free(), kept)
 
 
 async def main():
@@ -512,6 +527,7 @@ async def main():
                 for k in range(2):
                     PI[2 + k] = PI[k]  # plain: iterations 2.5 s before the end
             if cdue and V[9] >= 0 and now >= SECS * 1000 - 3000:
+                readd()
                 for i in (_PL + 1, _SL + 7, _PL):
                     start(i)
                 V[9] = -V[9]  # done: all it touched running again
@@ -519,6 +535,7 @@ async def main():
                 cdue = False
                 V[9] += 1
                 step = V[9]
+                readd()
                 if step % 4 == 0:
                     if aioctl.group()[NM[_PL + 1]][aioctl.STATE] == aioctl.RUNNING:
                         stop(_PL + 1)
@@ -530,11 +547,7 @@ async def main():
                     start(_SL + 7)
                 if step % 14 == 9:
                     aioctl.delete(NM[_PL + 1])
-                    if HOG:
-                        aioctl.add(plain, _PL + 1, name=NM[_PL + 1], on_error=HM.onerr)
-                    else:
-                        aioctl.add(plain, _PL + 1, name=NM[_PL + 1])
-                    C[_PL + 1] += 1
+                    readd()
                 # self2 ended its schedule: start it again once that run is over
                 # (boardend checks the schedule's state with aiocron.info)
                 over = over + 1 if G[_SF + 2] else 0

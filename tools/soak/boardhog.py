@@ -132,7 +132,9 @@ def board():
 
 def look():
     # A monitor pass: the loops' records, and records RUNNING with no run.
+    # Returns how many records keep a MemoryError (their last failure's).
     g = aioctl.group()
+    kept = 0
     for n in ("sl", "wl"):
         t = g.get(n)
         if t is None:
@@ -148,7 +150,9 @@ def look():
         if t[aioctl.STATE] == aioctl.RUNNING and (task is None or task.done()):
             K[10] += 1
             print("SOAK", "stuck", t[aioctl.NAME], b.el())
+        kept += isinstance(t[aioctl.EXC], MemoryError)
     K[11] += 1
+    return kept
 
 
 J = [None]  # what the hog holds: in here only, never in the hog's own frame
@@ -207,5 +211,18 @@ def report():
         if MS[i] or ME[i]:
             print("SOAK", "me", b.NM[i], MS[i], ME[i])
     print("SOAK", "hogv", *K)
-    # the records that keep a MemoryError (their last failure), and its RAM
-    print("SOAK", "kept", sum(1 for t in aioctl.group().values() if isinstance(t[aioctl.EXC], MemoryError)))
+    # The records that keep a MemoryError (their last failure's), and the
+    # RAM they hold: measured by letting them go (the report is made)
+    gc.collect()
+    free = gc.mem_free()
+    n = 0
+    for t in aioctl.group().values():
+        e = t[aioctl.EXC]
+        if isinstance(e, MemoryError):
+            n += 1
+            t[aioctl.EXC] = None
+            if t[aioctl.RESULT] is e:
+                t[aioctl.RESULT] = None  # on_error's value
+    e = None
+    gc.collect()
+    print("SOAK", "kept", n, gc.mem_free() - free)
