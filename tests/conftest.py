@@ -8,23 +8,32 @@
 #           $MICROPYTHON32, else <repo>/../shared/boards/micropython-unix32-v1.27.0;
 #           absent: its tests skip (one line naming the file); present but
 #           not a 32-bit MicroPython that loads our .mpy: they fail.
-#   pico    the RPI_PICO firmware in an emulator: tools/vpico.py's Pico
-#           runner, being built elsewhere; find_pico below says how to wire
-#           it in. Until then it is reported as skipped.
+#   pico    the RPI_PICO firmware (v1.27) in the rp2040js emulator,
+#           tools/vpico.py: one virtual Pico per session, ids mpypico (the
+#           .mpy files a board gets; a test's @pytest.mark.board(kinds=...)
+#           may ask for py too). Only tests marked @pytest.mark.board (or a
+#           module's pytestmark) run there: those whose behaviour can differ
+#           on a board. Firmware/boot ROM ($PICO_FIRMWARE, $PICO_BOOTROM, else
+#           ../shared/boards/), node/npm or littlefs-python absent: its tests
+#           skip (one line naming what); present but the Pico does not boot
+#           or is not what it should be: they fail.
 #
 # The `mp` fixture gives a runner with run(code, ...) and a `tier` attribute
-# ("unix64", "unix32"); consult it only where a behaviour really differs by
-# word size. Tests that start the interpreter themselves (the demo, the seed
-# example, the soak, the fault tool, the virtual board) take the `tier`
-# fixture instead and use tier.exe.
+# ("unix64", "unix32", "pico"); consult it only where a behaviour really
+# differs by platform. Tests that start the interpreter themselves (the
+# demo, the seed example, the soak, the fault tool, the virtual board) take
+# the `tier` fixture instead and use tier.exe (on the pico tier, tier.exe is
+# None and the `pico_board` fixture gives the session's Pico).
 # At the end of the session one line per tier says what ran and what skipped.
 
 import functools
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 
 import pytest
 
@@ -181,37 +190,282 @@ def find_unix32():
 
 
 def find_pico():
-    # The third tier, the RPI_PICO firmware in an emulator: tools/vpico.py
-    # and its Pico class (being built elsewhere). To wire it in: give PICO a
-    # runner that makes, from (libdir, kind, tmp, tier), an object with
-    # MicroPython's run()/last/kind/libdir/tmp and tier == "pico"; a probe
-    # (the image boots); return the firmware's path here; add PICO to TIERS.
-    if not os.path.exists(os.path.join(ROOT, "tools", "vpico.py")):
+    # Present: tools/vpico.py, the firmware and boot ROM, node and npm,
+    # littlefs-python; the first thing missing is named. Whether the Pico
+    # boots and is what it should be is PicoTier.probe's question.
+    if not os.path.exists(os.path.join(TOOLS, "vpico.py")):
         return None, "tools/vpico.py not present"
-    return None, "tools/vpico.py not wired in as a tier yet: see find_pico in tests/conftest.py"
+    vpico = _vpico()
+    try:
+        firmware = vpico.board_files()[0]
+    except vpico.PicoSetupError as e:
+        return None, str(e)
+    for cmd in ("node", "npm"):
+        if not shutil.which(cmd):
+            return None, "%s not found on PATH (the virtual Pico needs Node.js >= 18 and npm)" % cmd
+    try:
+        import littlefs  # noqa: F401
+    except ImportError:
+        return None, "littlefs-python not installed (tools/requirements.txt)"
+    return firmware, None
+
+
+# ------------------------------------------------------------- pico tier
+
+TOOLS = os.path.join(ROOT, "tools")
+# Real seconds per second of a unix run: the emulator runs busy code at about
+# a third of real speed (idle time is skipped).
+PICO_SCALE = 3
+PICO_PROBE = (
+    "import sys, gc\ngc.collect()\nprint(sys.platform, sys.maxsize, sys.implementation._mpy,"
+    " 'v%d.%d.%d' % sys.implementation.version[:3], gc.mem_free())\n"
+)
+# Run once at a test's first run: files a test before it left in / go (a
+# test on unix gets a new cwd), and the clock is set to the host's, as a
+# board with NTP has it (it reads 2021-01-01 after boot; tests/test_pico.py
+# tests the unset clock).
+PICO_BEGIN = """import os, machine
+def rm(p):
+    if os.stat(p)[0] & 0x4000:
+        for n in os.listdir(p):
+            rm(p + '/' + n)
+        os.rmdir(p)
+    else:
+        os.remove(p)
+for n in %r:
+    rm('/' + n)
+machine.RTC().datetime(%r)
+"""
+# Stand-ins (a run's path) come before the firmware's frozen modules, as
+# MICROPYPATH puts them on unix; the board's own order is '', .frozen, /lib.
+PICO_PATH = "import sys; sys.path[:] = ['', '/lib', '.frozen']; del sys"
+
+
+def _vpico():
+    if TOOLS not in sys.path:
+        sys.path.insert(0, TOOLS)
+    import vpico
+
+    return vpico
+
+
+def find_aiorepl():
+    """The directory holding micropython-lib's aiorepl.py and logging.py:
+    $AIOREPL_PATH (colon-separated), else <repo>/../shared/micropython-lib;
+    (dir, None) or (None, why)."""
+    dirs = [d for d in os.environ.get("AIOREPL_PATH", "").split(":") if d]
+    dirs.append(os.path.join(os.path.dirname(ROOT), "shared", "micropython-lib"))
+    for d in dirs:
+        if all(os.path.isfile(os.path.join(d, f)) for f in ("aiorepl.py", "logging.py")):
+            return d, None
+    return None, "micropython-lib's aiorepl.py and logging.py not found in %s (set AIOREPL_PATH)" % ", ".join(dirs)
+
+
+def _tree_sig(d):
+    # What make_image would copy from d: names, sizes, modification times.
+    sig = []
+    for top, dirs, files in os.walk(d):
+        dirs[:] = sorted(x for x in dirs if x not in ("__pycache__", ".git"))
+        for f in sorted(files):
+            st = os.stat(os.path.join(top, f))
+            sig.append((os.path.relpath(os.path.join(top, f), d), st.st_size, st.st_mtime_ns))
+    return tuple(sig)
+
+
+class PicoBoard:
+    """The session's one virtual Pico (tools/vpico.py). get(libdirs) gives
+    it with /lib filled from libdirs (earlier ones win), power-cycling it
+    onto a new flash when they or their files changed; a Pico that died or
+    was stopped is booted anew."""
+
+    def __init__(self):
+        self.vpico = _vpico()
+        self.pico = None
+        self.sig = None
+        self.boots = 0  # emulators started: the first boot, power cycles
+
+    def alive(self):
+        emu = self.pico and self.pico.emu
+        return bool(emu and emu.proc and emu.proc.poll() is None)
+
+    def get(self, libdirs):
+        """(the Pico, whether it was booted or power-cycled now)."""
+        sig = tuple((d, _tree_sig(d)) for d in libdirs)
+        if not self.alive():
+            self.close()
+            self.pico = self.vpico.Pico(libdirs)
+        elif sig != self.sig:
+            self.pico.restart(libdirs)
+        else:
+            return self.pico, False
+        self.sig = sig
+        self.boots += 1
+        return self.pico, True
+
+    def begin(self, wiped=False):
+        """A test's start: / emptied but for /lib, the clock set to now."""
+        names = [] if wiped else [n for n in self.pico.fs().listdir("/") if n != "lib"]
+        t = time.gmtime()
+        self.pico.exec(PICO_BEGIN % (names, (t.tm_year, t.tm_mon, t.tm_mday, t.tm_wday, t.tm_hour, t.tm_min, t.tm_sec, 0)))
+
+    def run(self, libdirs, code_or_path, timeout=120, heap=None, args=()):
+        """A program of a test that starts it itself (the demo) on a fresh
+        "/" with the clock set: a CompletedProcess-like result."""
+        pico, booted = self.get(libdirs)
+        self.begin(wiped=booted)
+        out, err, rc = pico.run(code_or_path, args=args, timeout=timeout, heap=heap)
+        return subprocess.CompletedProcess([str(code_or_path)] + list(args), rc, out, err)
+
+    def close(self):
+        if self.pico is not None:
+            self.pico.close()
+            self.pico = None
+
+
+class PicoRunner:
+    """MicroPython's interface on the virtual Pico: run() sends the script
+    through the raw REPL of the session's Pico (each run starts with a soft
+    reset: a clean heap, modules loaded again). The program's cwd is the
+    board's "/" (files a test writes stay on the board); path and libdir are
+    copied to its /lib; heap leaves about that much free (a ballast);
+    timeouts are PICO_SCALE times longer; stderr holds an uncaught
+    exception's traceback, anything else the program prints to sys.stderr
+    comes on stdout (one serial stream); env may only pin TZ to UTC (a board
+    keeps UTC)."""
+
+    def __init__(self, libdir, kind, tmp, tier):
+        self.libdir = libdir
+        self.kind = kind
+        self.tier = tier.name
+        self.exe = None
+        self.tmp = tmp
+        self.board = tier.board
+        self.n = 0
+
+    def run(self, code, heap=None, env=None, timeout=30, check=True, path=(), args=()):
+        bad = sorted(k for k, v in (env or {}).items() if not (k == "TZ" and v == "UTC"))
+        if bad:
+            raise AssertionError("tier pico: a board has no environment variables (%s): keep this test off it"
+                                 % ", ".join(bad))
+        self.n += 1
+        code = textwrap.dedent(code)
+        if path:
+            code = PICO_PATH + (code if code.startswith("\n") else "\n" + code)
+        pico, booted = self.board.get([os.path.abspath(d) for d in path] + [self.libdir, HERE, EXAMPLES])
+        if booted or self.n == 1:
+            self.board.begin(wiped=booted)
+        name = os.path.join(self.tmp, "t%d.py" % self.n)
+        vpico = self.board.vpico
+        try:
+            out, err, rc = pico.run(code, args=tuple(args), timeout=timeout * PICO_SCALE, heap=heap, name=name)
+        except vpico.PicoError as e:
+            # The test fails with what the board printed so far.
+            raise AssertionError("tier pico: %s: %s\n--- output so far\n%s" % (type(e).__name__, e, e.out)) from None
+        p = subprocess.CompletedProcess([name] + list(args), rc, out, err)
+        if check and rc != 0:
+            raise AssertionError("micropython (pico) exited %d\n--- stdout\n%s--- stderr\n%s" % (rc, out, err))
+        self.last = p
+        return out
+
+
+class PicoTier(Tier):
+    """The pico tier: probe() boots the session's Pico (kept as .board) and
+    checks it is the rp2 port, 32-bit, loading mpy-cross's .mpy."""
+
+    board = None
+
+    def probe(self, path):
+        vpico = _vpico()
+        near = path.startswith(os.path.dirname(ROOT) + os.sep)
+        fw = os.path.relpath(path, ROOT) if near else path
+        board = PicoBoard()
+        try:
+            board.get([])
+            out, err, rc = board.pico.run(PICO_PROBE, timeout=60)
+        except vpico.PicoError as e:
+            board.close()
+            return "fail", "the virtual Pico with %s does not work: %s: %s" % (fw, type(e).__name__, e)
+        words = out.split()
+        if rc or len(words) != 5 or words[0] != "rp2":
+            board.close()
+            return "fail", "%s is not MicroPython for the RP2040 (exit %d): %s" % (fw, rc, (out + err).strip()[-300:])
+        if int(words[1]) != 2 ** (self.bits - 1) - 1:
+            board.close()
+            return "fail", "%s is not a %d-bit MicroPython (sys.maxsize %s)" % (fw, self.bits, words[1])
+        have, want = int(words[2]) & 0xFF, mpy_version()
+        if have != want:
+            board.close()
+            return "fail", "%s loads .mpy v%d, mpy-cross makes v%d" % (fw, have, want)
+        self.board = board
+        return "ok", "%s, %s, rp2040js, %d KB free" % (fw, words[3], int(words[4]) // 1024)
+
+    def close(self):
+        if self.board is not None:
+            self.board.close()
 
 
 UNIX64 = Tier("unix64", "", 64, find_unix64)
 UNIX32 = Tier("unix32", "32", 32, find_unix32)
-PICO = Tier("pico", "pico", 32, find_pico)
-TIERS = [UNIX64, UNIX32]  # parametrized: mp ids py, mpy, py32, mpy32
-REPORTED = TIERS + [PICO]  # in the summary
+PICO = PicoTier("pico", "pico", 32, find_pico, runner=PicoRunner)
+TIERS = [UNIX64, UNIX32]  # every mp test: ids py, mpy, py32, mpy32
+REPORTED = TIERS + [PICO]  # in the summary; PICO for tests marked board
 
 
 MP_PARAMS = [(kind, t) for t in TIERS for kind in ("py", "mpy")]
 
 
-@pytest.fixture(params=MP_PARAMS, ids=[kind + t.suffix for kind, t in MP_PARAMS])
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "board(kinds=('mpy',)): also run this test on the pico tier (the virtual Raspberry Pi Pico), "
+        "with the modules of these kinds",
+    )
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--pico-all", action="store_true",
+        help="run every mp test on the pico tier too, not only those marked board (slow; to find what differs)",
+    )
+
+
+def pytest_generate_tests(metafunc):
+    # mp and tier: every unix tier; the pico tier too for tests marked board.
+    m = metafunc.definition.get_closest_marker("board")
+    kinds = tuple(m.kwargs.get("kinds", ("mpy",))) if m else ()
+    if not kinds and metafunc.config.getoption("--pico-all") and "mp" in metafunc.fixturenames:
+        kinds = ("mpy",)
+    if "mp" in metafunc.fixturenames:
+        params = MP_PARAMS + [(kind, PICO) for kind in kinds]
+        metafunc.parametrize("mp", params, ids=[kind + t.suffix for kind, t in params], indirect=True)
+    if "tier" in metafunc.fixturenames:
+        tiers = TIERS + ([PICO] if kinds else [])
+        metafunc.parametrize("tier", tiers, ids=[t.name for t in tiers], indirect=True)
+
+
+@pytest.fixture
 def mp(request, tmp_path, mpy_dir):
     kind, t = request.param
     t.require()
     return t.runner(LIB if kind == "py" else mpy_dir, kind, str(tmp_path), t)
 
 
-@pytest.fixture(params=TIERS, ids=[t.name for t in TIERS])
+@pytest.fixture
 def tier(request):
-    """For tests that start the interpreter themselves: tier.exe is its path."""
+    """For tests that start the interpreter themselves: tier.exe is its path
+    (None on the pico tier: use pico_board)."""
     return request.param.require()
+
+
+@pytest.fixture
+def pico_board():
+    """The session's virtual Pico (a PicoBoard); skips or fails as the pico
+    tier does."""
+    return PICO.require().board
+
+
+def pytest_sessionfinish(session):
+    PICO.close()  # no emulator outlives the session
 
 
 # ---------------------------------------------------------- tier summary
@@ -223,6 +477,8 @@ def pytest_collection_modifyitems(items):
         params = getattr(item, "callspec", None)
         params = params.params if params else {}
         t = params.get("tier") or (params["mp"][1] if "mp" in params else None)
+        if t is None and ("pico_board" in getattr(item, "fixturenames", ()) or item.get_closest_marker("board")):
+            t = PICO  # tests of the Pico itself (tests/test_pico.py, tests/test_pico_tool.py)
         if t is not None:
             item.user_properties.append(("tier", t.name))
 
@@ -252,6 +508,12 @@ def pytest_terminal_summary(terminalreporter):
     results = list(_outcomes(terminalreporter.stats))
     for t in REPORTED:
         mine = [(o, why) for name, o, why in results if name == t.name]
+        if not mine and t is PICO and t._state is None:
+            # Not asked for this session: say whether it is there, without
+            # booting it.
+            path, why = t.find()
+            terminalreporter.write_line("tier %s: %s" % (t.name, "skipped (%s)" % why if path is None else "no test selected"))
+            continue
         st, detail = t.state()
         if st != "ok":
             terminalreporter.write_line("tier %s: %s (%s)%s" % (

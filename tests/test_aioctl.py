@@ -1,5 +1,9 @@
 import re
 
+import pytest
+
+pytestmark = pytest.mark.board  # the API: also on the virtual Pico
+
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 

@@ -24,6 +24,12 @@ import os
 import re
 import textwrap
 
+import pytest
+
+# asyncmd's API as a board user calls it: also on the virtual Pico (the
+# stand-ins for machine, pyb and aiorepl are put in sys.modules there too).
+pytestmark = pytest.mark.board
+
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 DATE = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
 DUR = r"(?:\d+(?:\.\d)? s|\d\d:\d\d:\d\d)"  # 0.5 s, 4 s, 00:01:56

@@ -36,7 +36,8 @@ def missing():
     return None
 
 
-pytestmark = pytest.mark.skipif(bool(missing()), reason="virtual Pico: %s" % missing())
+# The pico tier's tests (counted in its summary line).
+pytestmark = [pytest.mark.skipif(bool(missing()), reason="virtual Pico: %s" % missing()), pytest.mark.board]
 
 
 def vrun(tmp_path, code, *args, env=None, timeout=60):

@@ -4,9 +4,13 @@
 #
 # seed.py needs micropython-lib's aiorepl and logging, which are not frozen
 # into the unix port. They are looked for in the directories of $MICROPYPATH
-# and $AIOREPL_PATH (both colon-separated) and in ~/.micropython/lib; without
-# them this test skips.
-# It runs on each tier (conftest.py's `tier` fixture); the rest is here.
+# and $AIOREPL_PATH (both colon-separated), in ~/.micropython/lib and in
+# <repo>/../shared/micropython-lib; without them this test skips.
+# It runs on each tier (conftest.py's `tier` fixture); the rest is here. On
+# the pico tier, seed.py runs on a virtual Pico of its own that keeps
+# emulated time in step with real time (the prompt waits for a person):
+# aiorepl and logging as the .mpy files mip puts on a board, the clock set
+# to the host's, and the lines typed at its USB serial port.
 
 import ast
 import calendar
@@ -19,6 +23,8 @@ import termios
 import time
 
 import pytest
+
+import conftest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIB = os.path.join(ROOT, "lib")
@@ -37,7 +43,7 @@ PROMPT = b">>> "
 def extra_dirs():
     # The user's module directories (minus .frozen, which goes last), then
     # $AIOREPL_PATH, then where `micropython -m mip install aiorepl` puts
-    # packages on the unix port by default.
+    # packages on the unix port by default, then ../shared/micropython-lib.
     dirs = []
     for var in ("MICROPYPATH", "AIOREPL_PATH", "~/.micropython/lib"):
         for d in os.environ.get(var, var if var.startswith("~") else "").split(":"):
@@ -46,6 +52,9 @@ def extra_dirs():
                 d = os.path.abspath(os.path.expanduser(d))
                 if d != LIB and d not in dirs:
                     dirs.append(d)
+    shared = os.path.join(os.path.dirname(ROOT), "shared", "micropython-lib")
+    if os.path.isdir(shared) and shared not in dirs:
+        dirs.append(shared)
     return dirs
 
 
@@ -54,7 +63,18 @@ def mp_env(extra):
 
 
 @pytest.fixture
-def seed_env(tmp_path, tier):
+def seed_env(tmp_path, tier, mpy_dir):
+    if tier.name == "pico":
+        # The board's /lib: aiorepl and logging as mip installs them (.mpy),
+        # the library's .mpy files.
+        src, why = conftest.find_aiorepl()
+        if src is None:
+            pytest.skip("tier pico: " + why)
+        mplib = tmp_path / "mplib"
+        mplib.mkdir()
+        for m in ("aiorepl", "logging"):
+            subprocess.run([conftest.MPY_CROSS, "-o", str(mplib / (m + ".mpy")), os.path.join(src, m + ".py")], check=True)
+        return [str(mplib), mpy_dir]
     env = mp_env(extra_dirs())
     run = lambda code: subprocess.run(
         [tier.exe, "-c", code], cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=10
@@ -111,18 +131,23 @@ class Terminal:
             left = end - time.monotonic()
             if left <= 0:
                 break
-            if select.select([self.fd], [], [], left)[0]:
-                try:
-                    data = os.read(self.fd, 4096)
-                except OSError:  # EIO: the process has gone
-                    data = b""
-                if not data:
-                    break
-                self.buf += data
+            data = self.read(left)
+            if data is None:
+                break
+            self.buf += data
         pytest.fail(
             "no %r from seed.py within %s s (exit code %s); transcript:\n%s"
             % (pattern, timeout, self.proc.poll(), self.transcript())
         )
+
+    def read(self, timeout):
+        """What came within timeout seconds (b"" if nothing), None at the end."""
+        if not select.select([self.fd], [], [], timeout)[0]:
+            return b""
+        try:
+            return os.read(self.fd, 4096) or None
+        except OSError:  # EIO: the process has gone
+            return None
 
     def type(self, line):
         # One line as typed at a terminal, ended by the Enter key.
@@ -143,6 +168,41 @@ class Terminal:
             self.proc.kill()  # seed.py runs forever
         self.proc.wait(5)
         os.close(self.fd)
+
+
+class PicoTerminal(Terminal):
+    """seed.py on a virtual Pico of its own (realtime: its clock keeps pace
+    with the host's while it waits at the prompt), started through the raw
+    REPL; the test types at the board's USB serial port, as at a terminal
+    program (Enter sends "\\r"; aiorepl echoes, the port does not)."""
+
+    def __init__(self, libdirs, script):
+        vpico = conftest._vpico()
+        self.buf = b""
+        self.mark = 0
+        self.pico = vpico.Pico(libdirs, realtime=True)
+        self.proc = self.pico.emu.proc  # poll(): None while the board runs
+        # Set at a whole second, so the board's dates are not behind the
+        # host's by a fraction (set_rtc takes whole seconds).
+        time.sleep(1 - time.time() % 1)
+        self.pico.set_rtc(round(time.time()))
+        with open(script) as f:
+            src = f.read()
+        self.pico.emu.write(src.encode() + b"\x04")  # the raw REPL runs it at once
+        self.expect(b"OK", 10)
+
+    def read(self, timeout):
+        vpico = conftest._vpico()
+        try:
+            return self.pico.emu.read(timeout)
+        except vpico.PicoError:
+            return None
+
+    def type(self, line):
+        self.pico.emu.write(line.encode() + b"\r")
+
+    def close(self):
+        self.pico.close()
 
 
 def clean(raw):
@@ -182,9 +242,13 @@ def running(name):
     return [r"● %s: status: running since %s; %s ago" % (name, DATE, SECS)]
 
 
+@pytest.mark.board
 def test_seed_example_status_tree(tier, seed_env, tmp_path):
     t0 = time.time()
-    term = Terminal([tier.exe, SEED], str(tmp_path), seed_env)
+    if tier.name == "pico":
+        term = PicoTerminal(seed_env, SEED)
+    else:
+        term = Terminal([tier.exe, SEED], str(tmp_path), seed_env)
     try:
         head = term.expect(PROMPT)
         assert "starting tasks..." in head, term.transcript()
