@@ -184,8 +184,9 @@ def note(name, e):
 def chk(e, i):
     # on_error of tmo0-2 and hang0-1: counts, checks the kind
     F[i] += 1
+    a = e.args  # its message as it is: str(e) makes a string (on a full heap: a MemoryError)
     if (isinstance(e, asyncio.TimeoutError) and i < _HG
-            or isinstance(e, RuntimeError) and i >= _HG and str(e).startswith("hung:")):
+            or isinstance(e, RuntimeError) and i >= _HG and a and type(a[0]) is str and a[0].startswith("hung:")):
         T[i] += 1
     elif HOG and isinstance(e, MemoryError):
         HM.memerr(e, i)
