@@ -4,7 +4,14 @@
 #                               with M: RAM to import M (a lazy module) after them
 #   micropython ram.py per N    RAM per scheduled task, N tasks
 #   micropython ram.py per N cron   the same with a calendar: cron="0 6 * * *"
-#   micropython ram.py fill     scheduled tasks added until MemoryError
+#   micropython ram.py issue N  RAM per scheduled task as issue 16 measures it:
+#                               N tasks j0..j<N-1> with no arguments, added and
+#                               scheduled an hour away between two gc.collect(),
+#                               no event loop running; then once schedule_loop
+#                               has started and gone round
+#   micropython ram.py fill [MAX]   scheduled tasks added one by one (yielding
+#                               between them) until MemoryError (or MAX), with
+#                               the RAM they hold and the heap free before
 #   micropython ram.py run N    RAM per run going on: N aioctl tasks that sleep,
 #                               against N plain asyncio tasks of the same coroutine
 import sys
@@ -96,12 +103,18 @@ async def per(n, cron=None):
     print("PER %d %d %d %d %d" % (n, b - a, peak - a, c - a, free))
 
 
-async def fill():
+async def fill(most):
+    # After import and schedule_loop's start: how much of the free heap
+    # scheduled tasks can fill before the first MemoryError, i.e. how much a
+    # fragmented heap lets them use (a dict or list that must grow in one
+    # block stops them first).
     aioctl.add(aioschedule.schedule_loop)
     await asyncio.sleep_ms(10)
+    a = used()
+    free = gc.mem_free()
     ok = 0
     try:
-        while True:
+        while ok < most:
             name = "job%d" % ok
             aioctl.add(job, ok, name=name)
             aioschedule.schedule(name, start_in=HOUR)
@@ -111,10 +124,37 @@ async def fill():
             await asyncio.sleep_ms(0)
     except MemoryError:
         pass
-    gc.collect()
+    b = used()
     t = aioctl.group()["schedule_loop"]
     loop = t[aioctl.STATE] == aioctl.RUNNING
-    print("FILL %d %d" % (ok, loop))
+    print("FILL %d %d %d %d" % (ok, loop, b - a, free))
+
+
+async def job0():
+    pass
+
+
+def issue(n):
+    # Issue 16's figure: nothing but the adds between the two collections.
+    a = used()
+    for i in range(n):
+        name = "j%d" % i
+        aioctl.add(job0, name=name)
+        aioschedule.schedule(name, start_in=HOUR)
+    b = used()
+
+    async def settle():
+        # schedule_loop as a plain asyncio task (an aioctl record of its own
+        # would count); the tasks add() made end at the first yield
+        asyncio.create_task(aioschedule.schedule_loop())
+        await asyncio.sleep_ms(10)
+        aioschedule._loop_nap.wake()
+        await asyncio.sleep_ms(10)
+
+    asyncio.run(settle())
+    c = used()
+    assert len(aioschedule.group()) == n
+    print("ISSUE %d %d %d" % (n, b - a, c - a))
 
 
 async def nap(i):
@@ -144,5 +184,7 @@ if MODE == "per":
     asyncio.run(per(int(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else None))
 elif MODE == "run":
     asyncio.run(runs(int(sys.argv[2])))
+elif MODE == "issue":
+    issue(int(sys.argv[2]))
 else:
-    asyncio.run(fill())
+    asyncio.run(fill(int(sys.argv[2]) if len(sys.argv) > 2 else 1 << 30))
