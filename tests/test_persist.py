@@ -99,6 +99,22 @@ asyncio.run(main())
     assert "┗━► schedule: last @" in out and ("--> next in 23:58:59" in out or "--> next in 23:59:00" in out)
 
 
+def test_a_restored_calendar_shows_the_second_it_runs(mp):
+    # A board's clock reads whole seconds: the wall clock stands still while
+    # ticks go on. The restored 06:00 schedule shows 06:00:00, not 05:59:59.
+    _run(mp, APP + "FIRST = True\n" + RUN, W0)
+    out = _run(mp, APP + """
+aioschedule.clock(wall_ms=lambda: W)
+async def main():
+    sched()
+    await asyncio.sleep_ms(30)
+    aioctl.status("cal", log=False)
+
+asyncio.run(main())
+""", W0 + 60)
+    assert "@ 2027-01-16 06:00:00" in out, out
+
+
 def test_code_that_schedules_differently_wins(mp):
     _run(mp, APP + "FIRST = True\n" + RUN, W0)
     out = _run(mp, APP + """
@@ -125,8 +141,8 @@ async def job():
 async def watch():
     last = None
     while True:
-        if aiostore._written != last:
-            last = aiostore._written
+        if aiostore._times[0] != last:  # the time of the last write
+            last = aiostore._times[0]
             writes.append(last)
         await asyncio.sleep_ms(1)
 
