@@ -11,9 +11,11 @@ rows always use .mpy (what a small board runs).
 
 Tiers (one column each): "64", the unix port from .venv (the default); "32",
 the 32-bit unix port (../shared/boards/micropython-unix32-v1.27.0, or
-$MICROPYTHON32); "pico", the emulated Pico: a column for it is printed, not
-filled yet. --micropython PATH runs that interpreter alone, in the column of
-its word size.
+$MICROPYTHON32); "pico", the RPI_PICO firmware in the rp2040js emulator
+(tools/vpico.py; firmware and boot ROM from $PICO_FIRMWARE/$PICO_BOOTROM or
+../shared/boards/): the rows that tell something about a board (PICO_ROWS),
+from .mpy, in the Pico's emulated time. --micropython PATH runs that
+interpreter alone, in the column of its word size.
 
 Start lateness is measured against hand-written asyncio doing the same work
 (tools/bench/baseline.py), the two alternating, --runs times each.
@@ -76,6 +78,8 @@ class Failed(Exception):
 
 def run(script, args=(), libdir=LIB, heap=None, timeout=120):
     """Runs tools/bench/script in the unix port; returns (stdout, CPU s)."""
+    if TIER == "pico":
+        return run_pico(script, args, libdir, heap, timeout)
     cmd = [EXE]
     if heap:
         cmd += ["-X", "heapsize=" + heap]
@@ -438,6 +442,136 @@ def row_fit_2m(mpydir):
             tiered(FIT_2M_MIN, "≥ %d"), ok(count >= least and loop) if least else "")
 
 
+# --- the Pico column -----------------------------------------------------
+# tools/vpico.py: the RPI_PICO firmware (v1.27) in rp2040js, one emulator for
+# the run. run() sends the rows' scripts through its raw REPL unchanged, /lib
+# holding the .mpy files and tools/bench/ (grid.py); times are the Pico's
+# emulated time (125 MHz, one cycle per instruction; idle time skipped, so a
+# 20 s row takes a few real seconds). Only the rows that tell something about
+# a board run there; RAM per task with fewer tasks than the unix columns
+# (500 do not fit in its heap).
+
+PICO_ROWS = {"lateness20", "drift", "lateness50", "ram_import", "ram_modules", "ram_task", "ram_cron", "fit_pico",
+             "start_cpu"}
+PICO_ONLY = {"lateness50", "fit_pico"}  # in the unix columns only when --only names them
+ROWS += ["lateness50", "start_cpu", "fit_pico"]
+PICO_LIB = [None]  # the .mpy directory the Pico's /lib gets
+_pico = [None, None]  # the Pico, and the libdirs it was booted with
+
+
+def tier_rows(a, tier):
+    want = set(a.only or ROWS)
+    if tier == "pico":
+        return want & PICO_ROWS
+    return want if a.only else want - PICO_ONLY
+
+
+def vpico():
+    tools = os.path.join(ROOT, "tools")
+    if tools not in sys.path:
+        sys.path.insert(0, tools)
+    import vpico as v
+
+    return v
+
+
+def pico_firmware():
+    v = vpico()
+    try:
+        return v.board_files()[0]
+    except v.PicoSetupError as e:
+        sys.exit("--tiers pico: %s" % e)
+
+
+def pico(libdir):
+    """The run's Pico, booted (or power-cycled) with libdir's modules in /lib."""
+    v = vpico()
+    libdirs = [PICO_LIB[0] or libdir, SCRIPTS]
+    p, booted = _pico
+    if p is None:
+        p = v.Pico(libdirs)  # closed at exit by vpico
+    elif booted != libdirs:
+        p.restart(libdirs)
+    _pico[:] = [p, libdirs]
+    return p
+
+
+def run_pico(script, args, libdir, heap, timeout):
+    """run() on the Pico: (stdout, 0.0); emulated time needs no CPU figure."""
+    v = vpico()
+    what = " ".join([script] + [str(x) for x in args])
+    try:
+        # the emulator runs busy code at about 0.3 of real time
+        out, err, rc = pico(libdir).run(os.path.join(SCRIPTS, script), args=[str(x) for x in args], heap=heap,
+                                        timeout=3 * timeout)
+    except v.PicoError as e:
+        raise Failed("%s on the Pico: %s" % (what, e))
+    if rc:
+        raise Failed("%s exited %d on the Pico: %s" % (what, rc, (err or out).strip().splitlines()[-1:]))
+    return out, 0.0
+
+
+def pico_version():
+    out, err, rc = pico(LIB).run(
+        "import sys\nprint(sys.version.split('; ', 1)[-1] + '; ' + sys.implementation._machine)\n", timeout=60)
+    return (out or err).strip() + "; in rp2040js (emulated time)"
+
+
+def row_pico_ram_task(libdir):
+    # row_ram_task's figure with 200 tasks: 500 do not fit in the Pico's heap
+    n = 200
+    per, peak, later, _ = per_task(libdir, n)
+    return ("RAM per scheduled task (N=500, aioctl.add + aioschedule.schedule an hour away)",
+            "%d B at N=%d (%d B once schedule_loop has gone round again; %d B before the first yield)" % (
+                per, n, later, peak),
+            tiered(RAM_TASK_MAX, "≤ %d B"), ok(per <= RAM_TASK_MAX["32"]))
+
+
+def row_pico_ram_cron(libdir):
+    # row_ram_cron's figure with 100 calendars: 200 added in one batch (no
+    # yield) fail on the Pico's fragmented heap (a dict that grows wants one
+    # block of 1.8 KB), though more than half of it is free
+    n = 100
+    per, peak, later, _ = per_task(libdir, n, cron="0 6 * * *")
+    return ("RAM per calendar schedule (N=200, aioctl.add + aioschedule.schedule(cron=\"0 6 * * *\"))",
+            "%d B at N=%d (%d B once schedule_loop has gone round again; %d B before the first yield)" % (
+                per, n, later, peak), "—", "")
+
+
+def row_fit_pico(mpydir):
+    count, loop, held, free = fill(mpydir, None)
+    return ("Scheduled tasks that fit in the Pico's heap (.mpy; its whole heap after import and schedule_loop's "
+            "start; added one by one, yielding, until MemoryError)",
+            "%d (%s held of the %s free: %d B each)%s" % (
+                count, kb(held), kb(free), held // max(count, 1),
+                "" if loop else " (schedule_loop died of the MemoryError)"), "—", "")
+
+
+def row_start_cpu(libdir, n=50, cycles=10):
+    # tools/bench/startcpu.py: µs from the due instant to the last start of a
+    # cycle, N tasks against 1, over N - 1; the library and plain asyncio
+    res = {}
+    for kind in ("lib", "base"):
+        lasts = {}
+        for k in (1, n):
+            out, _ = run("startcpu.py", (kind, k, cycles), libdir, timeout=cycles + 60)
+            rows = [list(map(int, f)) for f in lines(out, "S")]
+            if len(rows) != cycles or any(started != k for _, started, _ in rows):
+                raise Failed("startcpu.py %s %d: not every start came (%s)" % (kind, k, rows))
+            lasts[k] = [last for _, _, last in rows]
+        one = median(lasts[1])
+        per = sorted((x - one) / (n - 1) for x in lasts[n])
+        res[kind] = (median(per), per[0], per[-1])
+    return ("CPU per scheduled start (µs, the interpreter's clock; the Pico's emulated at 125 MHz): %d tasks due "
+            "together every 1 s, %d cycles, time from due to the last start less that of 1 task, over %d; "
+            "median over cycles (range)" % (n, cycles, n - 1),
+            "%.0f µs (%.0f-%.0f); plain asyncio, baseline.py's way: %.0f µs (%.0f-%.0f)" % (
+                res["lib"] + res["base"]), "—", "")
+
+
+PICO_FN = {"ram_task": row_pico_ram_task, "ram_cron": row_pico_ram_cron}  # rows measured otherwise on the Pico
+
+
 # --- header -------------------------------------------------------------
 
 
@@ -453,6 +587,8 @@ def cpu_model():
 
 
 def mp_version():
+    if TIER == "pico":
+        return pico_version()
     p = subprocess.run([EXE, "-c", "import sys; print(sys.version.split('; ', 1)[-1] + '; ' + "
                         "sys.implementation._machine)"], capture_output=True, text=True)
     return p.stdout.strip() or p.stderr.strip()
@@ -481,7 +617,8 @@ def tiers(a):
             if not os.path.exists(UNIX32):
                 sys.exit("--tiers 32: %s not found (set MICROPYTHON32)" % UNIX32)
             out.append((t, UNIX32))
-        # "pico": not wired yet (tools/vpico.py); its column shows "—"
+        elif t == "pico":
+            out.append((t, pico_firmware()))
     return out
 
 
@@ -516,8 +653,10 @@ def main():
         src = os.path.abspath(a.lib)
         mpydir = build_mpy(src, tmp)
         libdir = mpydir if a.mpy else src
+        PICO_LIB[0] = mpydir  # the Pico column: always .mpy, as a board has them
 
         for TIER, EXE in todo:
+            want = tier_rows(a, TIER)
             versions.append((TIER, EXE, mp_version()))
             got = []
 
@@ -530,8 +669,8 @@ def main():
                 for i, x in enumerate(r):
                     got.append(((name, i),) + tuple(x))
 
-            for n, span, lat, dr in ((20, span20, "lateness20", "drift"), (200, span200, "lateness200", "drift200"),
-                                     (500, span200, "lateness500", None)):
+            for n, span, lat, dr in ((20, span20, "lateness20", "drift"), (50, span20, "lateness50", None),
+                                     (200, span200, "lateness200", "drift200"), (500, span200, "lateness500", None)):
                 if want & {lat, dr}:
                     def both(n=n, span=span, lat=lat, dr=dr):
                         base, lib = compare(n, span, runs, libdir)
@@ -556,9 +695,11 @@ def main():
                 ("ram_task_96k", row_ram_task_96k, libdir),
                 ("fill_96k", row_fill_96k, mpydir),
                 ("fit_2m", row_fit_2m, mpydir),
+                ("start_cpu", row_start_cpu, libdir),
+                ("fit_pico", row_fit_pico, mpydir),
             ):
                 if name in want:
-                    do(name, fn, *args)
+                    do(name, PICO_FN.get(name, fn) if TIER == "pico" else fn, *args)
             # rows match across tiers by (row name, index); figure and target
             # texts come from the first tier that has the row
             for key, figure, measured, target, result in got:
