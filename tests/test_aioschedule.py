@@ -13,7 +13,7 @@ DATE = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
 # Scheduling jitter allowed in these tests. Starts are 0-1 ms late on a
 # quiet machine; a loaded CI machine adds more. The tests are built so that
 # a wrong rule (drift, a burst, a stacked run) misses by far more than this.
-TOL = 10
+TOL = 20  # ms: a start 11 ms late was seen with two CPU-bound processes beside the suite
 
 
 def plain(s):
