@@ -301,18 +301,28 @@ def next_run(when):
         ms = _s._seconds("next_run", when)
     if x and x[_X_LEFT] == 0:
         return False
+    # All or nothing: on a full heap (MemoryError) the schedule stays as it
+    # was; the new record replaces the old one only once it is in the heap.
     new = s[:]
+    if when is not None:
+        new[_S_DUE] = _s._now() + ms
+        old = None
+        if x:
+            # A wall-clock start: kept in wall seconds, so clock changes move it.
+            wall = at if at is not None else (_s._wall() + ms) // 1000
+            old = (x[_X_AT], x[5])  # x[5]: its due time without the jitter
+            x[_X_AT] = wall
+        try:
+            _s._base(new, x)
+            _s._push(new)
+        except MemoryError:
+            if old:
+                x[_X_AT], x[5] = old
+            raise
+    else:
+        new[_S_FLAG] = _S_OVER
     _s._kill(s)  # the old record may stay in the heap, dead
     _s._active[name] = new
-    if when is None:
-        new[_S_FLAG] = _S_OVER
-        return True
-    new[_S_DUE] = _s._now() + ms
-    if x:
-        # A wall-clock start: kept in wall seconds, so clock changes move it.
-        x[_X_AT] = at if at is not None else (_s._wall() + ms) // 1000
-    _s._base(new, x)
-    _s._push(new)
     _s._loop_nap.wake()
     return True
 
