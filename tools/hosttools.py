@@ -31,3 +31,19 @@ def add_micropython_option(ap):
 
 def micropython(path=None):
     return path or tool("micropython")
+
+
+def link_device(device, link):
+    # Points the path link at a virtual board's pty device (vboard, vpico
+    # serve), replacing what was there in one step; None: no link.
+    if link:
+        tmp = link + ".tmp"
+        if os.path.lexists(tmp):
+            os.remove(tmp)
+        os.symlink(device, tmp)
+        os.replace(tmp, link)
+
+
+def unlink_device(link):
+    if link and os.path.islink(link):
+        os.remove(link)

@@ -32,6 +32,8 @@ import sys
 import time
 import tty
 
+from hosttools import link_device, unlink_device
+
 BIN = os.path.dirname(os.path.abspath(sys.executable))
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
 FRIENDLY_BANNER = b'Type "help()" for more information.\r\n'
@@ -372,12 +374,7 @@ def main():
     signal.signal(signal.SIGINT, stop)
     board = VBoard(args.dir, args.heap, args.micropython)
     try:
-        if args.link:
-            tmp = args.link + ".tmp"
-            if os.path.lexists(tmp):
-                os.remove(tmp)
-            os.symlink(board.device, tmp)
-            os.replace(tmp, args.link)
+        link_device(board.device, args.link)
         print(board.device, flush=True)
         board.boot()
         while True:
@@ -387,8 +384,7 @@ def main():
         return 1
     finally:
         board.close()
-        if args.link and os.path.islink(args.link):
-            os.remove(args.link)
+        unlink_device(args.link)
     return 0
 
 

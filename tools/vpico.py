@@ -92,6 +92,8 @@ import tempfile
 import time
 import tty
 
+from hosttools import link_device, unlink_device
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PICO_DIR = os.path.join(ROOT, "tools", "pico")
 BOARDS = os.path.join(os.path.dirname(ROOT), "shared", "boards")
@@ -708,19 +710,13 @@ def cmd_serve(args):
     with Pico(args.lib, args.flash, args.realtime, raw=False) as p:
         bridge = Bridge(p.emu)
         try:
-            if args.link:
-                tmp = args.link + ".tmp"
-                if os.path.lexists(tmp):
-                    os.remove(tmp)
-                os.symlink(bridge.device, tmp)
-                os.replace(tmp, args.link)
+            link_device(bridge.device, args.link)
             print(bridge.device, flush=True)
             while True:
                 bridge.step()
         finally:
             bridge.close()
-            if args.link and os.path.islink(args.link):
-                os.remove(args.link)
+            unlink_device(args.link)
 
 
 def cmd_run(args):
