@@ -378,7 +378,7 @@ def row_ram_modules(mpydir):
     out, _ = run("ram.py", ("modules",), mpydir)
     core = list(zip(("aiolog", "aioctl", "aioschedule"), map(int, lines(out, "MODULES")[0])))
     lazy = []
-    for m in ("aiocron", "aiospec", "aiojob", "aiowatch", "aiostore", "aiostatus", "aioinfo", "aiologread"):
+    for m in ("aiocron", "aiospec", "aiowall", "aiojob", "aiowatch", "aiostore", "aiostatus", "aioinfo", "aiologread"):
         out, _ = run("ram.py", ("modules", m), mpydir)
         lazy.append((m, int(lines(out, "MODULES")[0][0])))
     return ("RAM to import each module (.mpy): the core in a board's order; each lazily imported "

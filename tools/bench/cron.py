@@ -37,9 +37,9 @@ if SPEC == "sched":
 
     aioctl.add(job, name="job")
     aioschedule.schedule("job", cron="*/15 8-18 * * 1-5")
-    s = aioschedule._active["job"]
-    x = aioschedule._extras["job"]
-    now = aioschedule._now()
+    s = aioschedule.group()["job"]
+    x = aioschedule.extras["job"]
+    now = aioschedule.now_ms()
 
     def start(at):
         # as after each start: the first match after the last one, at (x[1],
