@@ -50,7 +50,7 @@ from conftest import BIN, EXAMPLES, LIB, MICROPYTHON, MPY_CROSS, ROOT, UNIX64, B
 
 PAGES = ["README.md"] + sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "docs", "*.md")))
 TIMEOUT = 60  # s per block; the whole set is meant to take well under 3 min
-FENCE = re.compile(r"^```([\w-]*)\s*$")
+FENCE = re.compile(r"^(\s*)```([\w-]*)\s*$")
 DIRECTIVE = re.compile(r"^<!--\s*doc:\s*(.*?)\s*-->\s*$")
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 SH_TIMEOUT = 120
@@ -76,28 +76,27 @@ class Block:
 
 
 def parse(page):
-    """The fenced blocks of a page, in order, with their directives."""
+    """The fenced blocks of a page, in order, with their directives (a fence
+    may be indented, as in a list item: its body loses that indentation)."""
     with open(os.path.join(ROOT, page), encoding="utf-8") as f:
         lines = f.read().split("\n")
     blocks, i = [], 0
     while i < len(lines):
         m = FENCE.match(lines[i])
-        if not m or not m.group(1):
-            if m:  # an unlabelled fence: skip to its end
-                i += 1
-                while i < len(lines) and lines[i].strip() != "```":
-                    i += 1
+        if not m:
             i += 1
             continue
-        d = DIRECTIVE.match(lines[i - 1]) if i else None
+        indent, lang = m.group(1), m.group(2)
+        d = DIRECTIVE.match(lines[i - 1].strip()) if i else None
         start = i
         i += 1
         body = []
         while i < len(lines) and lines[i].strip() != "```":
-            body.append(lines[i])
+            body.append(lines[i][len(indent):] if lines[i].startswith(indent) else lines[i])
             i += 1
-        blocks.append(Block(page, start + 1, m.group(1), "\n".join(body) + "\n", d.group(1) if d else None))
-        blocks[-1].end = i  # the closing fence's index
+        if lang:  # an unlabelled fence is not run
+            blocks.append(Block(page, start + 1, lang, "\n".join(body) + "\n", d.group(1) if d else None))
+            blocks[-1].end = i  # the closing fence's index
         i += 1
     # expected output, and continued programs
     last_py = None
@@ -172,8 +171,9 @@ def program(block):
     return block.before + "print(%r)\n" % (MARK % block.id) + block.text
 
 
-@pytest.fixture(scope="module")
-def unix64():
+@pytest.fixture
+def unix64(request):
+    request.node.user_properties.append(("tier", UNIX64.name))  # counted in the tier summary
     return UNIX64.require()
 
 
