@@ -391,8 +391,7 @@ def test_relative_links_resolve(page):
 
 
 def test_version_agrees():
-    with open(os.path.join(ROOT, "package.json")) as f:
-        version = json.load(f)["version"]
+    version = _version()
     with open(os.path.join(LIB, "aioctl.py")) as f:
         m = re.search(r'^__version__ = "([^"]+)"$', f.read(), re.M)
     assert m and m.group(1) == version
@@ -408,3 +407,28 @@ def test_the_comparison_follows_the_convention():
     for out in ("a\nd x\n", "b\nd x!\n", "a\nd x!\ne\n", "a\nd x!\nd\n!\n"):
         assert not pattern(exp).fullmatch(out), out
     assert clean("\x1b[92m●\x1b[0m x  \r\ny\n\n") == "● x\ny\n"
+
+
+def test_run_sh_mp_and_repl(unix64, tmp_path):
+    # What README.md says of them: a script from any directory with its
+    # arguments, and a REPL, both with lib and the port's asyncio on the path
+    # (MICROPYPATH=lib alone loses asyncio).
+    run_sh = os.path.join(ROOT, "tools", "run.sh")
+    (tmp_path / "mine.py").write_text("import sys, asyncio, aioctl\nprint(aioctl.__version__, sys.argv[1:])\n")
+    env = dict(os.environ)
+    env.pop("MICROPYPATH", None)
+    p = subprocess.run([run_sh, "mp", "mine.py", "a", "b"], cwd=str(tmp_path), env=env, capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split("\n")[0] == "%s ['a', 'b']" % _version()
+    p = subprocess.run([run_sh, "repl"], input="import aioctl, asyncio\nprint(aioctl.__name__ * 2)\n",
+                       cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=60)
+    assert "aioctlaioctl" in p.stdout, p.stdout + p.stderr
+    p = subprocess.run([MICROPYTHON, os.path.join(EXAMPLES, "board_check.py")], cwd=ROOT,
+                       env=dict(env, MICROPYPATH="lib"), capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1 and "no module named 'asyncio'" in p.stdout + p.stderr
+
+
+def _version():
+    with open(os.path.join(ROOT, "package.json")) as f:
+        return json.load(f)["version"]
