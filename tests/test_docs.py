@@ -26,12 +26,15 @@
 #                                     "board" (tools/vboard.py: /dev/tty*
 #                                     paths, and mpremote without connect, go
 #                                     to it); "index board" for both
-# - ```sh blocks are run as they are (sh -e, .venv/bin first on PATH) in a
-#   copy of the checkout's files (git ls-files) with .venv linked in.
+# - ```sh blocks are run as they are (sh -e, .venv/bin first on PATH, TZ=UTC,
+#   HOME a new directory: what mip puts in ~/.micropython/lib stays in the
+#   test) in a copy of the checkout's files (git ls-files) with .venv linked
+#   in; they must exit 0.
 # - Other blocks are not run.
 #
 # Also checked: no page names a path outside the repository, every relative
-# link resolves, and package.json's version is aioctl.__version__.
+# link resolves, package.json's version is aioctl.__version__ and has a
+# CHANGELOG.md entry, and tools/run.sh mp/repl work as README.md says.
 
 import glob
 import hashlib
@@ -40,13 +43,13 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 
 import pytest
 
-from conftest import BIN, EXAMPLES, LIB, MICROPYTHON, MPY_CROSS, ROOT, UNIX64, Board, find_aiorepl, serve_http
+from conftest import (BIN, EXAMPLES, LIB, MICROPYTHON, MPY_CROSS, ROOT, UNIX64, Board, find_aiorepl, mpy_version,
+                      serve_http)
 
 PAGES = ["README.md"] + sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "docs", "*.md")))
 TIMEOUT = 60  # s per block; the whole set is meant to take well under 3 min
@@ -225,7 +228,7 @@ def mip_index(dest):
     src, why = find_aiorepl()
     if src is None:
         pytest.skip(why)
-    mpy = "%d" % _mpy_version()
+    mpy = "%d" % mpy_version()
     for name in ("aiorepl", "logging"):
         for version in ("py", mpy):
             path = os.path.join(src, name + ".py")
@@ -243,12 +246,6 @@ def mip_index(dest):
             with open(os.path.join(pkg, "latest.json"), "w") as f:
                 json.dump({"hashes": [[os.path.basename(path), short]], "v": 1, "version": "0"}, f)
     return dest
-
-
-def _mpy_version():
-    from conftest import mpy_version
-
-    return mpy_version()
 
 
 def stand_in(command, index=None, device=None):
@@ -355,10 +352,18 @@ def test_blocks_are_well_formed():
 OUTSIDE = re.compile(r"(?<![\w.])(?:\.\./[\w.-]|/work/|/home/|/Users/|~/(?!\.micropython))")
 
 
+# A commit hash: 7 to 40 hex digits with a letter and a digit among them.
+HASH = re.compile(r"\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{7,40}\b")
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_no_path_outside_the_repository(page):
-    bad = [(n, line.strip()) for n, line in enumerate(page_text(page).split("\n"), 1) if OUTSIDE.search(line)]
+    # ... and no commit hashes: the pages describe the library as it is.
+    lines = list(enumerate(page_text(page).split("\n"), 1))
+    bad = [(n, line.strip()) for n, line in lines if OUTSIDE.search(line)]
     assert not bad, "%s names paths outside the repository: %s" % (page, bad)
+    bad = [(n, line.strip()) for n, line in lines if HASH.search(line)]
+    assert not bad, "%s names commits: %s" % (page, bad)
 
 
 LINK = re.compile(r"\]\(([^)\s]+)\)")
