@@ -4,6 +4,8 @@
 # made it, so it can be stopped, started again and inspected from the REPL
 # (aiorepl) while the application runs.
 
+__version__ = "0.3.0"
+
 import sys
 import time
 import asyncio
