@@ -399,7 +399,7 @@ def row_cron_cpu(libdir, n):
     return ("CPU to compute the next due time of a cron spec (mean of %d start times over 4 years; "
             "worst start time)" % n,
             "next_time: `*/15 8-18 * * 1-5` %s, `0 0 29 2 *` %s; per start of a `*/15 8-18 * * 1-5` "
-            "schedule (aiocron.next_wall): %s" % tuple(res), "—", "")
+            "schedule (aiowall.next_wall): %s" % tuple(res), "—", "")
 
 
 def row_ram_cron(libdir):

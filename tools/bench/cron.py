@@ -31,6 +31,7 @@ if SPEC == "sched":
     import asyncio
     import aioctl
     import aioschedule
+    import aiowall
 
     async def job():
         pass
@@ -45,7 +46,7 @@ if SPEC == "sched":
         # as after each start: the first match after the last one, at (x[1],
         # which next_wall replaces: set again so that each try is the same)
         x[1] = at
-        aiocron.next_wall(s, x, now)
+        aiowall.next_wall(s, x, now)
 
     gc.collect()
     for i in range(N):
