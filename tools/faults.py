@@ -18,7 +18,7 @@ aioctl.add of a new loop; a cancel of the loop's asyncio Task itself
 (aioctl.group()[loop][aioctl.TASK].cancel()) + aioctl.start; the cancel +
 aioctl.add of a new loop. The four come in shuffled rounds.
 
-Scenarios (MicroPython side: tests/mp/faultgen.py):
+Scenarios (MicroPython side: mp/tests/faultgen.py):
   interval  6 interval schedules (25-90 ms), a one-off, and schedules made
             while the loop is down: each start on the grid start_in +
             k*repeat from the loop's first start, starts missed while it was
@@ -65,7 +65,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from hosttools import ROOT, add_micropython_option, micropython, tool  # noqa: E402
 
 LIB = os.path.join(ROOT, "lib")
-MPDIR = os.path.join(ROOT, "tests", "mp")  # faultgen.py
+MPDIR = os.path.join(ROOT, "mp", "tests")  # faultgen.py
 EXAMPLES = os.path.join(ROOT, "examples")
 TOL = 10  # ms of scheduling jitter allowed, as in tests/test_aioschedule.py
 KINDS = ("stop_start", "stop_add", "cancel_start", "cancel_add")

@@ -8,14 +8,14 @@ real tasks run.
 
 Prints one table: cases run, calls per function, results and exceptions by
 type, failures (and known failures: bugs in lib/ listed in
-tests/mp/fuzzgen.py KNOWN). Exits 1 if a case failed or a final check did.
+mp/tests/fuzzgen.py KNOWN). Exits 1 if a case failed or a final check did.
 If the interpreter dies (a crash) or prints nothing for 10 s (a hang), the
 case it was in is a failure and the run goes on in a new process from the
 next case. The interpreter runs in a temporary directory (persist() writes
 files there). --first N --cases M replays cases N..N+M-1 (their arguments
 are the same in every run; the state they meet is that of a fresh start).
 
-The MicroPython side is tests/mp/fuzzgen.py (the fixture, the junk values,
+The MicroPython side is mp/tests/fuzzgen.py (the fixture, the junk values,
 the rules); this side gives it the signatures of the functions (read from
 lib/*.py with CPython's ast: MicroPython has no inspect), runs it and judges
 what only the printed output shows: a REPL function that returns False must
@@ -23,7 +23,7 @@ have printed a line naming the value. The suite runs a short version:
 tests/test_fuzz_gen.py (FUZZ_CASES, default 300; FUZZ_SEED, default 1).
 Host side: CPython standard library only.
 
-The rules, in short (details in tests/mp/fuzzgen.py):
+The rules, in short (details in mp/tests/fuzzgen.py):
   - a call may return anything (many generated inputs are valid);
   - an exception must be an Exception with a message that names the bad
     value (contains repr() of an argument or of an item of one, or the text
@@ -54,7 +54,7 @@ from collections import Counter, OrderedDict
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIB = os.path.join(ROOT, "lib")
-MPDIR = os.path.join(ROOT, "tests", "mp")
+MPDIR = os.path.join(ROOT, "mp", "tests")
 EXAMPLES = os.path.join(ROOT, "examples")
 MODULES = ("aiolog", "aioctl", "aioschedule", "aiocron", "aiospec")  # fuzzed, in this order
 MARK = "@@FZ "
