@@ -1,3 +1,5 @@
+# Where a new test goes, and the helpers the tests share: tests/README.md.
+#
 # Every behaviour test runs real MicroPython code in the unix port, once
 # against lib/*.py and once against the .mpy files mpy-cross makes of them,
 # on each interpreter tier:
@@ -28,6 +30,7 @@
 
 import functools
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -534,3 +537,65 @@ def pytest_terminal_summary(terminalreporter):
             line += "; %d skipped (%s)" % (counts["skipped"], "; ".join(
                 why + (" x%d" % n if n > 1 else "") for why, n in sorted(reasons.items(), key=lambda x: -x[1])))
         terminalreporter.write_line(line)
+
+
+# ------------------------------------------------------- virtual board
+
+MPREMOTE = os.path.join(BIN, "mpremote")
+# What a board gets: every module in lib/ (package.json and manifest.py must
+# list the same).
+MODULES = sorted(f for f in os.listdir(LIB) if f.endswith(".py"))
+
+
+class Board:
+    def __init__(self, tmp, micropython):
+        self.tmp = str(tmp)
+        self.dir = os.path.join(self.tmp, "board")
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.join(ROOT, "tools", "vboard.py"), "--dir", self.dir, "--heap", "96K",
+             "--micropython", micropython],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        ready, _, _ = select.select([self.proc.stdout], [], [], 10)
+        if not ready:
+            self.close()
+            raise AssertionError("vboard printed no device path")
+        self.dev = self.proc.stdout.readline().decode().strip()
+        assert self.dev.startswith("/dev/"), (self.dev, self.proc.stderr.read())
+
+    def mpremote(self, *args, timeout=15, check=True, resume=False):
+        cmd = [MPREMOTE, "connect", self.dev] + (["resume"] if resume else []) + list(args)
+        p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+        if check and p.returncode:
+            raise AssertionError("%s: exit %d\n%s%s" % (args, p.returncode, p.stdout, p.stderr))
+        return p.stdout
+
+    def exec(self, code, **kw):
+        return self.mpremote("exec", code, **kw)
+
+    def path(self, *p):
+        return os.path.join(self.dir, *p)
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture
+def board(tmp_path, tier):
+    """A board as stock tools see one: tools/vboard.py runs the tier's unix
+    port behind a pty (96K heap); its device path is board.dev."""
+    if not (sys.platform.startswith("linux") and os.path.exists(MPREMOTE)):
+        pytest.skip("needs Linux ptys and mpremote in the venv")
+    b = Board(tmp_path, tier.exe)
+    yield b
+    b.close()
+    assert b.proc.returncode == 0, b.proc.stderr.read().decode()
+    # The board wrote nothing next to its directory.
+    assert os.listdir(b.tmp) == ["board"]

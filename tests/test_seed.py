@@ -25,6 +25,8 @@ import time
 import pytest
 
 import conftest
+import helpers
+from helpers import plain
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIB = os.path.join(ROOT, "lib")
@@ -33,8 +35,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ne
 
 SKIP = "aiorepl/logging not importable: put micropython-lib's aiorepl.py and logging.py in a directory on MICROPYPATH to run the seed example"
 
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-DATE = r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)"
+DATE = "(%s)" % helpers.DATE
 SECS = r"(\d+(?:\.\d)?) s"
 SEP = r"<-{10,}>"  # the line under each task (80 dashes today)
 PROMPT = b">>> "
@@ -207,7 +208,7 @@ class PicoTerminal(Terminal):
 
 def clean(raw):
     # Lines as a user reads them: no colours, no "\r" from the tty's ONLCR.
-    text = ANSI.sub("", raw.decode("utf-8", "replace")).replace("\r", "")
+    text = plain(raw.decode("utf-8", "replace")).replace("\r", "")
     return [s.rstrip() for s in text.split("\n") if s.strip()]
 
 
