@@ -29,6 +29,7 @@
 # At the end of the session one line per tier says what ran and what skipped.
 
 import functools
+import importlib
 import os
 import select
 import shutil
@@ -198,7 +199,7 @@ def find_pico():
     # boots and is what it should be is PicoTier.probe's question.
     if not os.path.exists(os.path.join(TOOLS, "vpico.py")):
         return None, "tools/vpico.py not present"
-    vpico = _vpico()
+    vpico = tool_module("vpico")
     try:
         firmware = vpico.board_files()[0]
     except vpico.PicoSetupError as e:
@@ -244,12 +245,16 @@ machine.RTC().datetime(%r)
 PICO_PATH = "import sys; sys.path[:] = ['', '/lib', '.frozen']; del sys"
 
 
-def _vpico():
+def tool_module(name):
+    """tools/<name>.py as a module, imported once (tools/ goes on sys.path,
+    where the tools find hosttools; no __pycache__ is left in tools/)."""
     if TOOLS not in sys.path:
         sys.path.insert(0, TOOLS)
-    import vpico
-
-    return vpico
+    old, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.dont_write_bytecode = old
 
 
 def find_aiorepl():
@@ -282,7 +287,7 @@ class PicoBoard:
     was stopped is booted anew."""
 
     def __init__(self):
-        self.vpico = _vpico()
+        self.vpico = tool_module("vpico")
         self.pico = None
         self.sig = None
         self.boots = 0  # emulators started: the first boot, power cycles
@@ -378,7 +383,7 @@ class PicoTier(Tier):
     board = None
 
     def probe(self, path):
-        vpico = _vpico()
+        vpico = tool_module("vpico")
         near = path.startswith(os.path.dirname(ROOT) + os.sep)
         fw = os.path.relpath(path, ROOT) if near else path
         board = PicoBoard()

@@ -4,7 +4,7 @@ import pytest
 
 from helpers import plain
 
-
+# Those marked board (the API) run on the virtual Pico too.
 
 
 @pytest.mark.board

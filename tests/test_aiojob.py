@@ -5,6 +5,7 @@ import re
 
 from helpers import TOL, plain
 
+
 def near(got, want):
     return want - 1 <= got <= want + TOL
 

@@ -4,8 +4,8 @@ import pytest
 
 from helpers import DATE, TOL, ints, plain, sim
 
-# Interval and wall-clock scheduling, status lines, the watcher: also on the
-# virtual Pico, in its emulated time.
+# Interval and wall-clock scheduling, status lines, the watcher. Those marked
+# board run on the virtual Pico too, in its emulated time.
 
 
 @pytest.mark.board
@@ -839,11 +839,8 @@ def test_twenty_days_of_uptime_with_every_option(mp, capsys):
     assert out[5] == "file 4", text
 
 
-# ------------------------------------- the public API, fuzzed in MicroPython
-# Bad input, at random: every public function called with junk while tasks
-# run. Functions that define things may raise only TypeError/ValueError; the
-# ones people type at the REPL never raise; the loop and the tasks that are
-# not touched keep running.
+# --------------------------------------------------- found by the fuzz
+# Inputs the MicroPython fuzz (test_fuzz.py) found crashing the interpreter.
 
 
 def test_inputs_that_crashed_the_interpreter(mp):

@@ -7,7 +7,6 @@ import binascii
 import json
 import os
 
-from conftest import ROOT
 from helpers import plain
 
 HOUR = 3600
@@ -327,20 +326,6 @@ except RuntimeError as e:
         "aioschedule: every must be a number of seconds, not '1'",
         "save: call aioschedule.persist(path) first",
     ]
-
-
-def test_killed_while_saving_the_file_always_loads(mp, capsys):
-    # tools/killsave.py, short: a process saving all the time is killed at
-    # random moments; each restart must load every schedule. KILLS=300 for
-    # the README's run.
-    import sys
-    sys.path.insert(0, os.path.join(ROOT, "tools"))
-    import killsave
-
-    rows, ok = killsave.run(int(os.environ.get("KILLS", "25")), mp.kind == "mpy", exe=mp.exe)
-    with capsys.disabled():
-        print("\n" + killsave.table(rows, ok))
-    assert ok
 
 
 # ------------------------------------------- what a board does

@@ -6,6 +6,7 @@ import re
 
 from helpers import TOL, plain
 
+
 def test_a_hung_task_is_cancelled_and_restarted(mp):
     out = mp.run("""
 from fakewdt import *

@@ -331,31 +331,9 @@ def with_forever(code):
     return FOREVER + textwrap.dedent(code)
 
 
-# A job that notes when each of its runs starts (ms from t0), and begin():
-# it is added and scheduled so, schedule_loop too; t0 is then.
-TIMED_JOB = """
-import time
-import aioctl
-import aioschedule
-
-t0 = [0]
-runs = []
-
-
-async def job():
-    runs.append(time.ticks_diff(time.ticks_ms(), t0[0]))
-
-
-def begin(**schedule):
-    aioctl.add(job)
-    aioschedule.schedule("job", **schedule)
-    aioctl.add(aioschedule.schedule_loop)
-    t0[0] = time.ticks_ms()
-"""
-
-
 def with_timed_job(code):
-    return TIMED_JOB + textwrap.dedent(code)
+    # mp/tests/timedjob.py: job() notes its starts, begin(**schedule) starts it
+    return "from timedjob import *\n" + textwrap.dedent(code)
 
 
 def test_aiotask_add_args_kwargs_and_second_copy(mp):

@@ -15,7 +15,6 @@ from conftest import EXAMPLES, ROOT
 from helpers import plain
 
 
-
 @pytest.mark.board
 def test_demo_on_a_board_sized_heap_from_mpy(tier, mpy_dir, tmp_path):
     demo = os.path.join(EXAMPLES, "demo.py")

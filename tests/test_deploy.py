@@ -1,14 +1,13 @@
 # tools/deploy.py: .mpy files onto a board (the virtual one, conftest.py's
 # `board` fixture), and what it refuses.
 
-import importlib.util
 import os
 import subprocess
 import sys
 
 import pytest
 
-from conftest import MODULES, ROOT
+from conftest import MODULES, ROOT, tool_module
 from helpers import check_status
 
 
@@ -33,19 +32,8 @@ def test_deploy_mpy(board, tmp_path_factory):
     assert board.exec("import aioctl; print(aioctl.__file__)").strip() == "/lib/aioctl.mpy"
 
 
-def load_deploy():
-    spec = importlib.util.spec_from_file_location("deploy", os.path.join(ROOT, "tools", "deploy.py"))
-    mod = importlib.util.module_from_spec(spec)
-    sys.dont_write_bytecode, old = True, sys.dont_write_bytecode
-    try:
-        spec.loader.exec_module(mod)
-    finally:
-        sys.dont_write_bytecode = old
-    return mod
-
-
 def test_deploy_refuses(tmp_path):
-    deploy = load_deploy()
+    deploy = tool_module("deploy")
     board = 6 | 3 << 8 | 2 << 10  # sys.implementation._mpy here: v6.3, x64
     deploy.check_compatible(board, (6, 0, 0, 31))  # bytecode: sub-version ignored
     deploy.check_compatible(6 | 2 << 8, (6, 0, 0, 31))

@@ -14,17 +14,14 @@
 # mp/tests/faultgen.py. The mutation tests at the end break the scheduler on
 # purpose and check that these checks notice.
 
-import importlib.util
 import os
 
 import pytest
 
-from conftest import LIB, ROOT, MicroPython
+from conftest import LIB, ROOT, MicroPython, tool_module
 from helpers import TOL
 
-_spec = importlib.util.spec_from_file_location("faults", os.path.join(ROOT, "tools", "faults.py"))
-faults = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(faults)
+faults = tool_module("faults")
 
 
 def go(mp, plan, patch=""):

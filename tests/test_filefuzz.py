@@ -12,15 +12,13 @@
 # takes --micropython PATH for the 32-bit port).
 
 import os
-import sys
 import time
 
 import pytest
 
-from conftest import ROOT
+from conftest import tool_module
 
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-import filefuzz  # noqa: E402
+filefuzz = tool_module("filefuzz")
 
 CASES = int(os.environ.get("FILEFUZZ_CASES", "150"))
 SEED = int(os.environ.get("FILEFUZZ_SEED", "1"))

@@ -54,15 +54,13 @@
 # failures of that kind in that function; there are none now. Each bug the
 # fuzz found has a minimal reproducer below.
 
-import importlib.util
 import os
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_spec = importlib.util.spec_from_file_location("fuzz", os.path.join(ROOT, "tools", "fuzz.py"))
-fuzz = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fuzz)
+from conftest import tool_module
+
+fuzz = tool_module("fuzz")
 
 CASES = int(os.environ.get("FUZZ_CASES", "300"))
 SEED = int(os.environ.get("FUZZ_SEED", "1"))
@@ -280,12 +278,6 @@ def test_a_calendar_with_start_in_names_the_values(mp):
 
 
 # ------------------------------------- the public API, fuzzed in MicroPython
-# Bad input, at random: every public function called with junk while tasks
-# run. Functions that define things may raise only TypeError/ValueError; the
-# ones people type at the REPL never raise; the loop and the tasks that are
-# not touched keep running.
-
-
 # Bad input, at random: every public function called with junk while tasks
 # run. Functions that define things may raise only TypeError/ValueError; the
 # ones people type at the REPL never raise; the loop and the tasks that are

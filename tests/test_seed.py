@@ -25,11 +25,10 @@ import time
 import pytest
 
 import conftest
+from conftest import LIB, ROOT
 import helpers
 from helpers import plain
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LIB = os.path.join(ROOT, "lib")
 SEED = os.path.join(ROOT, "examples", "seed.py")
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Linux ptys")
 
@@ -178,7 +177,7 @@ class PicoTerminal(Terminal):
     program (Enter sends "\\r"; aiorepl echoes, the port does not)."""
 
     def __init__(self, libdirs, script):
-        vpico = conftest._vpico()
+        vpico = conftest.tool_module("vpico")
         self.buf = b""
         self.mark = 0
         self.pico = vpico.Pico(libdirs, realtime=True)
@@ -193,7 +192,7 @@ class PicoTerminal(Terminal):
         self.expect(b"OK", 10)
 
     def read(self, timeout):
-        vpico = conftest._vpico()
+        vpico = conftest.tool_module("vpico")
         try:
             return self.pico.emu.read(timeout)
         except vpico.PicoError:

@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-import vpico  # noqa: E402
+from conftest import ROOT, tool_module
+
+vpico = tool_module("vpico")
 
 VPICO = [sys.executable, os.path.join(ROOT, "tools", "vpico.py")]
 MPREMOTE = os.path.join(os.path.dirname(sys.executable), "mpremote")
