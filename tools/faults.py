@@ -61,12 +61,10 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hosttools import ROOT, add_micropython_option, micropython, tool  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # tests load this file by its path
+from hosttools import (EXAMPLES, LIB, MP_TESTS, add_micropython_option, add_mpy_option, build_mpy,  # noqa: E402
+                       modules_note, run_mp, table)
 
-LIB = os.path.join(ROOT, "lib")
-MPDIR = os.path.join(ROOT, "tests", "mp")  # faultgen.py
-EXAMPLES = os.path.join(ROOT, "examples")
 TOL = 10  # ms of scheduling jitter allowed, as in tests/test_aioschedule.py
 KINDS = ("stop_start", "stop_add", "cancel_start", "cancel_add")
 LOOPS = {"sched": "schedule_loop", "watch": "watcher_loop"}
@@ -736,50 +734,30 @@ def check(plan, out, tol=TOL):
 
 
 def run(plan, libdir, heap=None, timeout=None, exe=None):
-    cmd = [micropython(exe)]
-    if heap:
-        cmd += ["-X", "heapsize=" + heap]
-    cmd += ["-c", code(plan)]
-    env = dict(os.environ, TZ="UTC", MICROPYPATH=":".join((libdir, MPDIR, EXAMPLES, ".frozen")))
     if timeout is None:
         timeout = plan["end"] / 1000 * 3 + 30
-    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    p = run_mp(["-c", code(plan)], (libdir, MP_TESTS, EXAMPLES), heap, timeout, exe=exe)
     out = p.stdout
     if p.returncode or p.stderr:
         out += "\n(exit %d) %s" % (p.returncode, p.stderr.strip().replace("\n", " | "))
     return out
 
 
-def build_mpy(dest):
-    for f in sorted(os.listdir(LIB)):
-        if f.endswith(".py"):
-            subprocess.run([tool("mpy-cross"), "-o", os.path.join(dest, f[:-3] + ".mpy"), os.path.join(LIB, f)],
-                           check=True)
-    return dest
+HEAD = ("scenario", "cycles", "schedules", "starts expected", "seen", "double starts", "lost starts",
+        "lost schedules", "errors", "result")
 
 
-def table(rows):
-    head = ("scenario", "cycles", "schedules", "starts expected", "seen", "double starts", "lost starts",
-            "lost schedules", "errors", "result")
-    lines = [head]
-    for st in rows:
-        exp = str(st.exp_min) if st.exp_min == st.exp_max else "%d-%d" % (st.exp_min, st.exp_max)
-        lines.append((st.scenario, str(st.cycles), str(st.schedules), exp, str(st.seen), str(st.double),
-                      str(st.lost), str(st.lost_sch), str(len(st.errors)), "ok" if st.ok else "FAIL"))
-    w = [max(len(r[i]) for r in lines) for i in range(len(head))]
-    out = []
-    for j, r in enumerate(lines):
-        out.append("| " + " | ".join(c.ljust(w[i]) for i, c in enumerate(r)) + " |")
-        if j == 0:
-            out.append("|" + "|".join("-" * (x + 2) for x in w) + "|")
-    return "\n".join(out)
+def row(st):
+    exp = str(st.exp_min) if st.exp_min == st.exp_max else "%d-%d" % (st.exp_min, st.exp_max)
+    return (st.scenario, st.cycles, st.schedules, exp, st.seen, st.double, st.lost, st.lost_sch, len(st.errors),
+            "ok" if st.ok else "FAIL")
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("cycles", type=int, nargs="?", default=40, help="stop/start cycles per scenario (default 40)")
     ap.add_argument("--seed", type=int, default=1, help="the plans' random seed (default 1)")
-    ap.add_argument("--mpy", action="store_true", help="run the .mpy builds of lib/ instead of lib/*.py")
+    add_mpy_option(ap)
     ap.add_argument("--scenario", action="append", choices=list(PLANS), help="only this one (repeatable)")
     ap.add_argument("--heap", default=None, help="micropython -X heapsize=")
     add_micropython_option(ap)
@@ -798,10 +776,9 @@ def main():
             except subprocess.TimeoutExpired:
                 out = "(timed out)"
             rows.append(check(plan, out))
-    print("faults: %d cycles per scenario, seed %d, %s%s, %.1f s" % (
-        args.cycles, args.seed, ".mpy" if args.mpy else "lib/*.py",
-        ", " + os.path.basename(args.micropython) if args.micropython else "", time.monotonic() - t0))
-    print(table(rows))
+    print("faults: %d cycles per scenario, seed %d, %s, %.1f s" % (
+        args.cycles, args.seed, modules_note(args.mpy, args.micropython), time.monotonic() - t0))
+    print(table(HEAD, [row(st) for st in rows]))
     stalls = [y - x for st in rows for x, y in st.stalls]
     print("covered: %d starts at a restart for due times missed while the loop was down; %d stops with runs "
           "queued (max_concurrent); %d retries due while the loop was down; %d watcher restarts of tasks that "

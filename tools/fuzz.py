@@ -52,20 +52,12 @@ import threading
 import time
 from collections import Counter, OrderedDict
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LIB = os.path.join(ROOT, "lib")
-MPDIR = os.path.join(ROOT, "tests", "mp")
-EXAMPLES = os.path.join(ROOT, "examples")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # tests load this file by its path
+from hosttools import (EXAMPLES, LIB, MP_TESTS, add_micropython_option, add_mpy_option, build_mpy,  # noqa: E402
+                       modules_note, mp_command, mp_env)
+
 MODULES = ("aiolog", "aioctl", "aioschedule", "aiocron", "aiospec")  # fuzzed, in this order
 MARK = "@@FZ "
-
-
-def tool(name):
-    for d in (os.path.dirname(os.path.abspath(sys.executable)), os.path.join(ROOT, ".venv", "bin")):
-        p = os.path.join(d, name)
-        if os.path.exists(p):
-            return p
-    sys.exit("%s not found (run tools/run.sh test once to set up .venv)" % name)
 
 
 # ------------------------------------------------------------- signatures
@@ -263,15 +255,6 @@ def _judge_printed(c):
 # ------------------------------------------------------------------ running
 
 
-def build_mpy(dest):
-    os.makedirs(dest, exist_ok=True)
-    for f in sorted(os.listdir(LIB)):
-        if f.endswith(".py"):
-            subprocess.run([tool("mpy-cross"), "-o", os.path.join(dest, f[:-3] + ".mpy"),
-                            os.path.join(LIB, f)], check=True)
-    return dest
-
-
 HANG_S = 10  # s without output: the case hangs (the interpreter is killed)
 
 
@@ -282,9 +265,8 @@ def run_once(libdir, seed, first, cases, timeout, tmp, hang=HANG_S, exe=None):
     path = os.path.join(tmp, "fuzz_%d.py" % first)
     with open(path, "w") as f:
         f.write(script(seed, first, cases))
-    env = dict(os.environ, TZ="UTC", MICROPYPATH=":".join([libdir, MPDIR, EXAMPLES, ".frozen"]))
-    p = subprocess.Popen([exe or tool("micropython"), path], cwd=tmp, env=env, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
+    p = subprocess.Popen(mp_command([path], exe=exe), cwd=tmp, env=mp_env((libdir, MP_TESTS, EXAMPLES)),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     chunks, errs = [], []
     seen = [time.monotonic()]
 
@@ -434,16 +416,15 @@ def main():
     ap.add_argument("--cases", type=int, default=3000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--first", type=int, default=0, help="number of the first case (to replay a range)")
-    ap.add_argument("--mpy", action="store_true", help="fuzz .mpy builds of lib/*.py")
+    add_mpy_option(ap)
     ap.add_argument("--no-resume", action="store_true", help="stop at an interpreter crash")
     ap.add_argument("--show", type=int, default=20, help="failures to list")
     ap.add_argument("--raw", action="store_true", help="print the interpreter's output too")
-    ap.add_argument("--micropython", metavar="PATH", help="the interpreter (default: micropython from .venv)")
+    add_micropython_option(ap)
     a = ap.parse_args()
     res = run(a.seed, a.first, a.cases, a.mpy, not a.no_resume, exe=a.micropython)
-    print("fuzz: seed %d, cases %d-%d, %s%s" % (a.seed, a.first, a.first + a.cases - 1,
-                                               ".mpy" if a.mpy else "lib/*.py",
-                                               ", " + os.path.basename(a.micropython) if a.micropython else ""))
+    print("fuzz: seed %d, cases %d-%d, %s" % (a.seed, a.first, a.first + a.cases - 1,
+                                             modules_note(a.mpy, a.micropython)))
     print(table(res, a.show))
     sys.exit(0 if res.ok() else 1)
 

@@ -32,9 +32,8 @@ import sys
 import time
 import tty
 
-from hosttools import link_device, unlink_device
+from hosttools import add_micropython_option, link_device, mp_command, mp_env, unlink_device
 
-BIN = os.path.dirname(os.path.abspath(sys.executable))
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
 FRIENDLY_BANNER = b'Type "help()" for more information.\r\n'
 PROMPT = b">>> "
@@ -116,12 +115,9 @@ class VBoard:
     def __init__(self, board_dir, heap=None, micropython=None):
         self.dir = os.path.realpath(board_dir)
         os.makedirs(os.path.join(self.dir, "lib"), exist_ok=True)
-        self.cmd = [micropython or os.path.join(BIN, "micropython")]
-        if heap:
-            self.cmd += ["-X", "heapsize=" + heap]
-        self.cmd += ["-i", "-c", PRELUDE % self.dir]
+        self.cmd = mp_command(["-i", "-c", PRELUDE % self.dir], heap, micropython)
         # No HOME: the unix REPL keeps its history file there.
-        self.env = dict(os.environ, MICROPYPATH=".frozen")
+        self.env = mp_env()
         self.env.pop("HOME", None)
 
         # The device side. The vboard never keeps the slave open: a closed
@@ -364,7 +360,7 @@ def main():
     ap.add_argument("--dir", required=True, help="board filesystem root")
     ap.add_argument("--heap", help="heap size, e.g. 96K")
     ap.add_argument("--link", help="also make a symlink to the device here")
-    ap.add_argument("--micropython", help="interpreter (default: next to this Python)")
+    add_micropython_option(ap)
     args = ap.parse_args()
 
     def stop(signum, frame):

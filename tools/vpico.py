@@ -92,11 +92,9 @@ import tempfile
 import time
 import tty
 
-from hosttools import link_device, unlink_device
+from hosttools import BOARDS, ROOT, link_device, unlink_device
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PICO_DIR = os.path.join(ROOT, "tools", "pico")
-BOARDS = os.path.join(os.path.dirname(ROOT), "shared", "boards")
 FIRMWARE = "firmware-RPI_PICO-v1.27.0.bin"
 BOOTROM = "rp2040-bootrom-b1.bin"
 
