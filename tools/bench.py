@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Scheduler benchmark: runs the MicroPython scripts in tools/bench/ on the
+"""Scheduler benchmark: runs the MicroPython scripts in mp/bench/ on the
 unix port and prints one markdown table of figures against their targets.
 
     .venv/bin/python tools/bench.py [--quick] [--mpy] [--only NAME] [--runs 3]
@@ -18,7 +18,7 @@ from .mpy, in the Pico's emulated time. --micropython PATH runs that
 interpreter alone, in the column of its word size.
 
 Start lateness is measured against hand-written asyncio doing the same work
-(tools/bench/baseline.py), the two alternating, --runs times each.
+(mp/bench/baseline.py), the two alternating, --runs times each.
 Host side: CPython standard library only.
 """
 
@@ -33,10 +33,10 @@ import sys
 import tempfile
 import threading
 
-from hosttools import (LIB, ROOT, UNIX32, add_micropython_option, add_mpy_option, build_mpy, mp_command, mp_env,
+from hosttools import (LIB, MP, ROOT, UNIX32, add_micropython_option, add_mpy_option, build_mpy, mp_command, mp_env,
                        run_mp, table, tool)
 
-SCRIPTS = os.path.join(ROOT, "tools", "bench")
+SCRIPTS = os.path.join(MP, "bench")
 TIERS = ("64", "32", "pico")
 LABEL = {"64": "unix 64-bit", "32": "unix 32-bit", "pico": "Pico (emulated)"}
 # The interpreter the rows run now, and its tier (set per tier by main())
@@ -66,7 +66,7 @@ class Failed(Exception):
 
 
 def run(script, args=(), libdir=LIB, heap=None, timeout=120):
-    """Runs tools/bench/script in the unix port; returns (stdout, CPU s)."""
+    """Runs mp/bench/script in the unix port; returns (stdout, CPU s)."""
     if TIER == "pico":
         return run_pico(script, args, libdir, heap, timeout)
     cmd = mp_command([os.path.join(SCRIPTS, script)] + list(args), heap, EXE)
@@ -261,7 +261,7 @@ def row_limit(libdir, n=500, limit=10, run_ms=20):
 
 def row_idle(libdir, seconds):
     # CPU time of the idle seconds alone, measured inside the process with
-    # time.clock() (see tools/bench/idle.py), so neither start-up nor setting
+    # time.clock() (see mp/bench/idle.py), so neither start-up nor setting
     # up the 5000 schedules counts. Where time.clock() is missing, the same
     # script is also run for 0 s and the os.wait4 CPU times are subtracted.
     # 5000 schedules do not fit in the default 2 MB heap, hence 8M. Both modes
@@ -422,7 +422,7 @@ def row_fit_2m(mpydir):
 # --- the Pico column -----------------------------------------------------
 # tools/vpico.py: the RPI_PICO firmware (v1.27) in rp2040js, one emulator for
 # the run. run() sends the rows' scripts through its raw REPL unchanged, /lib
-# holding the .mpy files and tools/bench/ (grid.py); times are the Pico's
+# holding the .mpy files and mp/bench/ (grid.py); times are the Pico's
 # emulated time (125 MHz, one cycle per instruction; idle time skipped, so a
 # 20 s row takes a few real seconds). Only the rows that tell something about
 # a board run there; RAM per task with fewer tasks than the unix columns
@@ -525,7 +525,7 @@ def row_fit_pico(mpydir):
 
 
 def row_start_cpu(libdir, n=50, cycles=10):
-    # tools/bench/startcpu.py: µs from the due instant to the last start of a
+    # mp/bench/startcpu.py: µs from the due instant to the last start of a
     # cycle, N tasks against 1, over N - 1; the library and plain asyncio
     res = {}
     for kind in ("lib", "base"):

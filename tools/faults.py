@@ -181,7 +181,8 @@ def code(plan):
 
 
 def parse(out):
-    # -> (result dict or None, status text, stray lines)
+    # -> (result dict or None, stray lines); the result's "status": the
+    # text of status() at the end
     res, status, stray = {}, [], []
     done = in_status = False
     for line in out.splitlines():
@@ -208,11 +209,12 @@ def parse(out):
             in_status = True
         else:
             stray.append(line)
-    return (res if done else None), "\n".join(status), stray
+    res["status"] = "\n".join(status)
+    return (res if done else None), stray
 
 
 class Stats:
-    def __init__(self, scenario, plan):
+    def __init__(self, scenario, plan, tol=TOL):
         self.scenario = scenario
         self.cycles = len(plan["faults"])
         self.schedules = 0
@@ -229,7 +231,7 @@ class Stats:
         self.restarted_after_down = 0  # watcher restarts of failures from before it came back
         self.problems = []  # one line per failure, for the report
         self.stalls = []  # (from, to): the event loop ran nothing (faultgen's heartbeat)
-        self.tol = TOL
+        self.tol = tol
 
     def fail(self, msg, kind=None):
         self.problems.append(msg)
@@ -437,13 +439,7 @@ def check_grid(st, name, first, r, run, L, downs, E, info, tol=TOL):
         st.fail("%s: runs %d + skipped %d != %d due times so far" % (name, runs, skipped, K))
 
 
-def check_interval(plan, res, stray, tol=TOL):
-    st = Stats("interval", plan)
-    st.tol = tol
-    _common(st, res, stray)
-    if res is None:
-        return st
-    downs = _downs(res)
+def check_interval(st, plan, res, downs, tol):
     E = res["E"]
     sch = set(res["scheduled"])
     todo = [(n, a, r, run, 0) for n, a, r, run in plan["scheds"]]
@@ -469,13 +465,7 @@ def _runs(L, ends):
     return [(x, ends[i] if i < len(ends) else None) for i, x in enumerate(L)]
 
 
-def check_queue(plan, res, stray, tol=TOL):
-    st = Stats("queue", plan)
-    st.tol = tol
-    _common(st, res, stray)
-    if res is None:
-        return st
-    downs = _downs(res)
+def check_queue(st, plan, res, downs, tol):
     n, a, r, slots = plan["n"], plan["a"], plan["r"], plan["slots"]
     names = ["q%d" % i for i in range(n)]
     bursts = [a + b * r for b in range(len(plan["faults"]))]
@@ -545,13 +535,7 @@ def _late_cycles(a, r, n, E):
     return [a + c * r for c in range(n, (E - a) // r + 1)]
 
 
-def check_retry(plan, res, stray, tol=TOL):
-    st = Stats("retry", plan)
-    st.tol = tol
-    _common(st, res, stray)
-    if res is None:
-        return st
-    downs = _downs(res)
+def check_retry(st, plan, res, downs, tol):
     a, r, k_max, delay = plan["a"], plan["r"], plan["retries"], plan["delay"]
     L = res["launches"].get("rt", [])
     ends = res["ends"].get("rt", [])
@@ -605,13 +589,7 @@ def check_retry(plan, res, stray, tol=TOL):
     return st
 
 
-def check_trigger(plan, res, stray, tol=TOL):
-    st = Stats("trigger", plan)
-    st.tol = tol
-    _common(st, res, stray)
-    if res is None:
-        return st
-    downs = _downs(res)
+def check_trigger(st, plan, res, downs, tol):
     L = list(res["launches"].get("btn", []))
     want = []  # (earliest, latest, what)
     ntrig = 0
@@ -654,13 +632,8 @@ def check_trigger(plan, res, stray, tol=TOL):
     return st
 
 
-def check_watcher(plan, res, stray, status, tol=TOL):
-    st = Stats("watcher", plan)
-    st.tol = tol
-    _common(st, res, stray, ("sched", "watch"))
-    if res is None:
-        return st
-    downs = _downs(res)  # of watcher_loop
+def check_watcher(st, plan, res, downs, tol):
+    # downs: of watcher_loop
     E, cap = res["E"], plan["cap"]
     st.schedules = 5
     for n in ("f1", "f2"):
@@ -696,7 +669,7 @@ def check_watcher(plan, res, stray, status, tol=TOL):
         if len(L) > len(ends) + 1:
             st.fail("%s: %d starts for %d failures" % (n, len(L), len(ends)), "double")
         want = "    ┗━► restarts: %d" % (len(L) - 1)
-        if want not in status.splitlines():
+        if want not in res["status"].splitlines():
             st.fail("%s: status has no %r" % (n, want.strip()))
         rec = res["recs"].get(n)
         if rec is None or rec[0] not in (RUNNING, ERROR):
@@ -722,12 +695,15 @@ def check_watcher(plan, res, stray, status, tol=TOL):
 
 
 def check(plan, out, tol=TOL):
-    res, status, stray = parse(out)
+    # The checks of every scenario (_common), then the scenario's own
+    res, stray = parse(out)
     s = plan["scenario"]
-    if s == "watcher":
-        return check_watcher(plan, res, stray, status, tol)
-    return {"interval": check_interval, "queue": check_queue, "retry": check_retry,
-            "trigger": check_trigger}[s](plan, res, stray, tol)
+    st = Stats(s, plan, tol)
+    _common(st, res, stray, ("sched", "watch") if s == "watcher" else ("sched",))
+    if res is None:
+        return st
+    return {"interval": check_interval, "queue": check_queue, "retry": check_retry, "trigger": check_trigger,
+            "watcher": check_watcher}[s](st, plan, res, _downs(res), tol)
 
 
 # -------------------------------------------------------------------- run

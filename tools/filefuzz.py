@@ -75,7 +75,8 @@ import threading
 import time
 
 import hosttools
-from hosttools import LIB, add_micropython_option, add_mpy_option, build_mpy, modules_note, mp_command, mp_env
+from hosttools import (LIB, add_cases_options, add_micropython_option, add_mpy_option, build_mpy, modules_note,
+                       mp_command, mp_env)
 
 W0 = 1800000000  # the boots' wall clock: 2027-01-15 08:00:00 UTC
 BIG = 1 << 40  # aiostore's bounds: ms of an interval, grace, jitter; runs, skipped
@@ -875,9 +876,7 @@ def table(results, show=10):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--cases", type=int, default=1000)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--first", type=int, default=0, help="the first case's number (a replay)")
+    add_cases_options(ap, 1000)
     add_mpy_option(ap)
     ap.add_argument("--jobs", type=int, default=None, help="interpreters at once (default: the CPUs)")
     ap.add_argument("--bound", type=int, default=2000, help="ms a case may take (and 5 ms a record)")

@@ -53,8 +53,8 @@ import time
 from collections import Counter, OrderedDict
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # tests load this file by its path
-from hosttools import (EXAMPLES, LIB, MP_TESTS, add_micropython_option, add_mpy_option, build_mpy,  # noqa: E402
-                       modules_note, mp_command, mp_env)
+from hosttools import (EXAMPLES, LIB, MP_TESTS, add_cases_options, add_micropython_option, add_mpy_option,  # noqa: E402
+                       build_mpy, modules_note, mp_command, mp_env)
 
 MODULES = ("aiolog", "aioctl", "aioschedule", "aiocron", "aiospec")  # fuzzed, in this order
 MARK = "@@FZ "
@@ -413,9 +413,7 @@ def table(res, show=20):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--cases", type=int, default=3000)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--first", type=int, default=0, help="number of the first case (to replay a range)")
+    add_cases_options(ap, 3000)
     add_mpy_option(ap)
     ap.add_argument("--no-resume", action="store_true", help="stop at an interpreter crash")
     ap.add_argument("--show", type=int, default=20, help="failures to list")

@@ -97,6 +97,13 @@ def add_mpy_option(ap):
     ap.add_argument("--mpy", action="store_true", help="modules as .mpy built by mpy-cross, not lib/*.py")
 
 
+def add_cases_options(ap, cases):
+    # fuzz.py, filefuzz.py: a case comes from (seed, its number) alone
+    ap.add_argument("--cases", type=int, default=cases, help="cases to run (default %d)" % cases)
+    ap.add_argument("--seed", type=int, default=1, help="the cases' random seed (default 1)")
+    ap.add_argument("--first", type=int, default=0, help="the first case's number (to replay a range)")
+
+
 def modules_note(mpy, exe=None):
     # What a tool's first line says it ran: ".mpy, micropython-unix32-v1.27.0"
     return (".mpy" if mpy else "lib/*.py") + (", " + os.path.basename(exe) if exe else "")

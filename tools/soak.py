@@ -5,7 +5,7 @@ check fails.
 
     .venv/bin/python tools/soak.py [--seconds 180] [--mpy] [--heap 104K] [--no-stall] [--hog] [--micropython PATH]
 
-The board side is tools/soak/board.py (see its header for the task mix),
+The board side is mp/soak/board.py (see its header for the task mix),
 with boardinit.py and boardend.py, which it imports for the start and the
 end only. The modules come from lib/*.py (or --lib DIR), or with --mpy from
 .mpy files that mpy-cross builds into a temporary directory. The board
@@ -27,7 +27,7 @@ Unscheduled tasks that fail are restarted: runs = 1 + restarts, and hangs
 and timeouts each counted three ways (planned by the task, seen by
 on_error, shown by status()).
 
---hog: memory pressure. The same mix plus a hog (tools/soak/boardhog.py)
+--hog: memory pressure. The same mix plus a hog (mp/soak/boardhog.py)
 that every 2-5 s fills the heap completely and holds it for 50-500 ms.
 MemoryErrors in the jobs are expected then, and counted by place: a run
 that failed before its job began counts with the job's own runs (task
@@ -54,9 +54,9 @@ import sys
 import tempfile
 import time
 
-from hosttools import LIB, ROOT, add_micropython_option, add_mpy_option, build_mpy, run_mp, strip_ansi, table
+from hosttools import LIB, MP, add_micropython_option, add_mpy_option, build_mpy, run_mp, strip_ansi, table
 
-BOARD = os.path.join(ROOT, "tools", "soak")
+BOARD = os.path.join(MP, "soak")
 
 HEAP_MPY = "104K"  # default heap with --mpy: the smallest that holds the soak
 HEAP_PY = "128K"  # default heap from lib/*.py (compiling needs large free blocks)
