@@ -5,6 +5,7 @@
 
 import os
 import sys
+import time
 
 import pytest
 
@@ -62,3 +63,16 @@ def test_table_pads_numbers_right_text_left():
     ]
     assert hosttools.table(("a", "b"), [("long text", 1)], pad=False).splitlines() == [
         "| a | b |", "|---|---|", "| long text | 1 |"]
+
+
+def test_run_mp_watched_kills_a_silent_or_endless_run():
+    # fuzz.py and filefuzz.py: a case that hangs is killed, what it printed kept
+    t0 = time.monotonic()
+    rc, out, err = hosttools.run_mp_watched(
+        ["-c", "import time, sys\nprint('a')\nprint('b', file=sys.stderr)\ntime.sleep(30)"], silence=1)
+    assert (rc, out, err) == ("hang", b"a\n", "b\n")
+    rc, out, err = hosttools.run_mp_watched(
+        ["-c", "import time\nwhile True:\n print('x')\n time.sleep_ms(50)"], silence=10, timeout=1)
+    assert rc == "timeout" and out.startswith(b"x\nx\n")
+    assert time.monotonic() - t0 < 10
+    assert hosttools.run_mp_watched(["-c", "import sys; print('c'); sys.exit(3)"], silence=10) == (3, b"c\n", "")

@@ -64,11 +64,9 @@ import ast
 import binascii
 import json
 import os
-import queue
 import random
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -76,7 +74,7 @@ import time
 
 import hosttools
 from hosttools import (LIB, add_cases_options, add_micropython_option, add_mpy_option, build_mpy, modules_note,
-                       mp_command, mp_env)
+                       run_mp_watched)
 
 W0 = 1800000000  # the boots' wall clock: 2027-01-15 08:00:00 UTC
 BIG = 1 << 40  # aiostore's bounds: ms of an interval, grace, jitter; runs, skipped
@@ -717,35 +715,20 @@ def judge(i, kind, v, data, res, lines, status, bound):
 # ------------------------------------------------------------ the runs
 
 
-def _batch(exe, env, cwd, first, count, timeout):
+def _batch(exe, libdir, cwd, first, count, timeout):
     """Runs cases first..first+count-1 in one process. Returns the results
     {i: (record, lines)} and, if a case did not end, (i, status)."""
-    p = subprocess.Popen(mp_command(["driver.py", "cases.jsonl", first, count], exe=exe), cwd=cwd, env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    q = queue.Queue()
-
-    def read():
-        for line in p.stdout:
-            try:
-                text = line.decode("utf-8", "surrogatepass")  # a name may hold a lone surrogate
-            except UnicodeDecodeError:
-                text = line.decode("utf-8", "replace")
-            q.put(text.rstrip("\n"))
-        q.put(None)
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
+    rc, out, err = run_mp_watched(["driver.py", "cases.jsonl", first, count], timeout, path=[libdir], exe=exe,
+                                  cwd=cwd)
     got, cur, lines = {}, None, []
-    stuck = None
-    while True:
+    raw = out.split(b"\n")
+    if raw[-1] == b"":
+        raw.pop()
+    for line in raw:
         try:
-            line = q.get(timeout=timeout)
-        except queue.Empty:
-            p.kill()
-            stuck = (cur, ("HANG", "no output for %d s (killed)" % timeout))
-            break
-        if line is None:
-            break
+            line = line.decode("utf-8", "surrogatepass")  # a name may hold a lone surrogate
+        except UnicodeDecodeError:
+            line = line.decode("utf-8", "replace")
         if line.startswith("@@B "):
             cur, lines = int(line[4:]), []
         elif line.startswith("@@R "):
@@ -753,31 +736,28 @@ def _batch(exe, env, cwd, first, count, timeout):
             cur = None
         elif cur is not None:
             lines.append(line)
-    rc = p.wait()
-    reader.join(5)
-    err = p.stderr.read().decode("utf-8", "replace")
-    p.stdout.close()
-    p.stderr.close()
-    if stuck is None and cur is not None:
-        stuck = (cur, ("CRASH", "the interpreter died (exit %d): %s" % (rc, err.strip()[-300:])))
-    elif stuck is None and len(got) < count and first + len(got) < first + count and rc:
-        stuck = (first + len(got), ("CRASH", "the interpreter exited %d: %s" % (rc, err.strip()[-300:])))
-    return got, stuck
+    if rc == "hang":
+        return got, (cur, ("HANG", "no output for %d s (killed)" % timeout))
+    if cur is not None:
+        return got, (cur, ("CRASH", "the interpreter died (exit %d): %s" % (rc, err.strip()[-300:])))
+    if len(got) < count and rc:
+        return got, (first + len(got), ("CRASH", "the interpreter exited %d: %s" % (rc, err.strip()[-300:])))
+    return got, None
 
 
-def _chunk(exe, env, cwd, first, count, timeout):
+def _chunk(exe, libdir, cwd, first, count, timeout):
     # All cases of a chunk; one that hangs or kills the interpreter is run
     # again alone (to confirm), and the chunk goes on from the next one.
     results = {}
     i, end = first, first + count
     while i < end:
-        got, stuck = _batch(exe, env, cwd, i, end - i, timeout)
+        got, stuck = _batch(exe, libdir, cwd, i, end - i, timeout)
         for k, (r, lines) in got.items():
             results[k] = (r, lines, None)
         if stuck is None:
             break
         k, status = stuck
-        alone, again = _batch(exe, env, cwd, k, 1, timeout)
+        alone, again = _batch(exe, libdir, cwd, k, 1, timeout)
         if k in alone:
             r, lines = alone[k]
             results[k] = (r, lines, (status[0], status[1] + "; alone it ended in %d ms" % r["ms"]))
@@ -811,7 +791,6 @@ def run(cases=1000, seed=1, first=0, libdir=LIB, mpy=False, exe=None, jobs=None,
                 f.write(json.dumps({"p": path, "n": tasks}) + "\n")
         with open(os.path.join(work, "driver.py"), "w") as f:
             f.write(DRIVER.replace("WALL", str(W0)).replace("MODNAMES", repr(mods)).replace("RUN_MS", str(RUN_MS)))
-        env = mp_env([libdir])
         chunks = [(a, min(CHUNK, first + cases - a)) for a in range(first, first + cases, CHUNK)]
         results = {}
         lock = threading.Lock()
@@ -822,7 +801,7 @@ def run(cases=1000, seed=1, first=0, libdir=LIB, mpy=False, exe=None, jobs=None,
                     if not chunks:
                         return
                     a, n = chunks.pop(0)
-                got = _chunk(exe, env, work, a, n, timeout)
+                got = _chunk(exe, libdir, work, a, n, timeout)
                 with lock:
                     results.update(got)
 

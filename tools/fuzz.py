@@ -45,16 +45,14 @@ The rules, in short (details in tests/mp/fuzzgen.py):
 import argparse
 import ast
 import os
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter, OrderedDict
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # tests load this file by its path
 from hosttools import (EXAMPLES, LIB, MP_TESTS, add_cases_options, add_micropython_option, add_mpy_option,  # noqa: E402
-                       build_mpy, modules_note, mp_command, mp_env)
+                       build_mpy, modules_note, run_mp_watched)
 
 MODULES = ("aiolog", "aioctl", "aioschedule", "aiocron", "aiospec")  # fuzzed, in this order
 MARK = "@@FZ "
@@ -265,35 +263,8 @@ def run_once(libdir, seed, first, cases, timeout, tmp, hang=HANG_S, exe=None):
     path = os.path.join(tmp, "fuzz_%d.py" % first)
     with open(path, "w") as f:
         f.write(script(seed, first, cases))
-    p = subprocess.Popen(mp_command([path], exe=exe), cwd=tmp, env=mp_env((libdir, MP_TESTS, EXAMPLES)),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    chunks, errs = [], []
-    seen = [time.monotonic()]
-
-    def pump(stream, into, mark):
-        for line in iter(stream.readline, b""):
-            into.append(line)
-            if mark:
-                seen[0] = time.monotonic()
-
-    threads = [threading.Thread(target=pump, args=(p.stdout, chunks, True), daemon=True),
-               threading.Thread(target=pump, args=(p.stderr, errs, False), daemon=True)]
-    for t in threads:
-        t.start()
-    t0 = time.monotonic()
-    rc = None
-    while rc is None:
-        try:
-            rc = p.wait(0.2)
-        except subprocess.TimeoutExpired:
-            now = time.monotonic()
-            if now - seen[0] > hang or now - t0 > timeout:
-                p.kill()
-                p.wait()
-                rc = "hang" if now - seen[0] > hang else "timeout"
-    for t in threads:
-        t.join(5)
-    return (rc, b"".join(chunks).decode("utf-8", "replace"), b"".join(errs).decode("utf-8", "replace"))
+    rc, out, err = run_mp_watched([path], hang, timeout, (libdir, MP_TESTS, EXAMPLES), exe=exe, cwd=tmp)
+    return rc, out.decode("utf-8", "replace"), err
 
 
 def run(seed=1, first=0, cases=400, mpy=False, resume=True, timeout=None, libdir=None, hang=HANG_S, exe=None):

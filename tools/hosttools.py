@@ -8,6 +8,8 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(os.path.abspath(sys.executable))
@@ -81,6 +83,44 @@ def run_mp(args, path=(), heap=None, timeout=None, env=None, exe=None, cwd=None)
     s); returns the completed process, its stdout and stderr as text."""
     return subprocess.run(mp_command(args, heap, exe), cwd=cwd, env=mp_env(path, env), capture_output=True,
                           encoding="utf-8", errors="replace", timeout=timeout)
+
+
+def run_mp_watched(args, silence, timeout=None, path=(), heap=None, env=None, exe=None, cwd=None):
+    """run_mp for a run that may hang: the process is killed once its stdout
+    has been silent for silence s, or after timeout s in all. Returns (exit
+    status, or "hang" or "timeout"; stdout as bytes, for the caller to
+    decode as its output needs; stderr as text)."""
+    p = subprocess.Popen(mp_command(args, heap, exe), cwd=cwd, env=mp_env(path, env), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    out, err = [], []
+    heard = [time.monotonic()]
+
+    def pump(stream, into, mark):
+        for line in iter(stream.readline, b""):
+            into.append(line)
+            if mark:
+                heard[0] = time.monotonic()
+
+    threads = [threading.Thread(target=pump, args=(p.stdout, out, True), daemon=True),
+               threading.Thread(target=pump, args=(p.stderr, err, False), daemon=True)]
+    for t in threads:
+        t.start()
+    t0 = time.monotonic()
+    status = None
+    while status is None:
+        try:
+            status = p.wait(0.2)
+        except subprocess.TimeoutExpired:
+            now = time.monotonic()
+            if now - heard[0] > silence or timeout is not None and now - t0 > timeout:
+                p.kill()
+                p.wait()
+                status = "hang" if now - heard[0] > silence else "timeout"
+    for t in threads:
+        t.join(5)
+    p.stdout.close()
+    p.stderr.close()
+    return status, b"".join(out), b"".join(err).decode("utf-8", "replace")
 
 
 # ---------------------------------------------------------------- options
