@@ -444,9 +444,7 @@ def tier_rows(a, tier):
 
 
 def vpico():
-    tools = os.path.join(ROOT, "tools")
-    if tools not in sys.path:
-        sys.path.insert(0, tools)
+    # imported on first use: the unix columns need no Node.js
     import vpico as v
 
     return v

@@ -74,7 +74,7 @@ import time
 
 import hosttools
 from hosttools import (LIB, add_cases_options, add_micropython_option, add_mpy_option, build_mpy, modules_note,
-                       run_mp_watched)
+                       run_mp_watched, utc_now)
 
 W0 = 1800000000  # the boots' wall clock: 2027-01-15 08:00:00 UTC
 BIG = 1 << 40  # aiostore's bounds: ms of an interval, grace, jitter; runs, skipped
@@ -868,7 +868,7 @@ def main():
               timeout=a.timeout)
     text, ok = table(res, a.show)
     print("filefuzz: %s, seed %d, cases %d-%d, %s, %.0f s" % (
-        time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), a.seed, a.first, a.first + a.cases - 1,
+        utc_now(), a.seed, a.first, a.first + a.cases - 1,
         modules_note(a.mpy, a.micropython), time.monotonic() - t))
     print(text)
     return 0 if ok else 1

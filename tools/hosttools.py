@@ -152,6 +152,11 @@ def modules_note(mpy, exe=None):
 # ----------------------------------------------------------------- output
 
 
+def utc_now():
+    # when a run started, as a tool's first line gives it
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+
+
 def table(head, rows, pad=True):
     """A markdown table of head and rows, one string. pad: each column as
     wide as its widest cell, numbers (int, float) to the right, the rest to

@@ -23,7 +23,7 @@ import tempfile
 import time
 
 import hosttools
-from hosttools import LIB, add_micropython_option, add_mpy_option, build_mpy, modules_note, mp_command, mp_env
+from hosttools import LIB, add_micropython_option, add_mpy_option, build_mpy, modules_note, mp_command, mp_env, utc_now
 
 N = 20
 APP = """
@@ -104,7 +104,7 @@ def main():
     a = ap.parse_args()
     t = time.monotonic()
     rows, ok = run(a.kills, a.mpy, a.seed, exe=a.micropython)
-    print("killsave: %s, %s, %.0f s" % (time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+    print("killsave: %s, %s, %.0f s" % (utc_now(),
                                        modules_note(a.mpy, a.micropython), time.monotonic() - t))
     print(table(rows, ok))
     return 0 if ok else 1

@@ -54,7 +54,8 @@ import sys
 import tempfile
 import time
 
-from hosttools import LIB, MP, add_micropython_option, add_mpy_option, build_mpy, run_mp, strip_ansi, table
+from hosttools import (LIB, MP, add_micropython_option, add_mpy_option, build_mpy, run_mp, strip_ansi, table,
+                       utc_now)
 
 BOARD = os.path.join(MP, "soak")
 
@@ -605,7 +606,7 @@ def main():
         args.heap = (HEAP_HOG if args.hog else HEAP_MPY) if args.mpy else (HEAP_HOG_PY if args.hog else HEAP_PY)
     if args.seconds < 15:
         ap.error("--seconds must be 15 or more")
-    started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    started = utc_now()
     rc, out, err, wall = run_board(args)
     if args.log:
         with open(args.log, "w") as f:
