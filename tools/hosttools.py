@@ -5,11 +5,13 @@
 
 import os
 import re
+import select
 import shutil
 import subprocess
 import sys
 import threading
 import time
+import tty
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(os.path.abspath(sys.executable))
@@ -181,6 +183,27 @@ def strip_ansi(text):
 
 
 # -------------------------------------------------------- virtual boards
+
+
+def open_device():
+    """The pty a virtual board (vboard, vpico serve) offers its clients
+    (mpremote): (the master's fd, non-blocking; the device path)."""
+    fd, slave = os.openpty()
+    device = os.ttyname(slave)
+    # Raw before any client opens it, or the tty would echo our output back
+    # to us as input. The slave is never kept open: a closed client then
+    # shows as POLLHUP on the master, and the next one can open the device.
+    tty.setraw(slave)
+    os.close(slave)
+    os.set_blocking(fd, False)
+    return fd, device
+
+
+def client_connected(fd):
+    # Has a client the device of open_device()'s fd open?
+    p = select.poll()
+    p.register(fd, select.POLLIN)
+    return not any(ev & select.POLLHUP for _, ev in p.poll(0))
 
 
 def link_device(device, link):

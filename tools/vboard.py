@@ -32,7 +32,8 @@ import sys
 import time
 import tty
 
-from hosttools import add_micropython_option, link_device, mp_command, mp_env, unlink_device
+from hosttools import (add_micropython_option, client_connected, link_device, mp_command, mp_env, open_device,
+                       unlink_device)
 
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
 FRIENDLY_BANNER = b'Type "help()" for more information.\r\n'
@@ -120,16 +121,7 @@ class VBoard:
         self.env = mp_env()
         self.env.pop("HOME", None)
 
-        # The device side. The vboard never keeps the slave open: a closed
-        # client then shows as POLLHUP on the master, and the device can be
-        # opened again by the next client.
-        self.dev_fd, slave = os.openpty()
-        self.device = os.ttyname(slave)
-        # Raw before any client opens it, or the tty would echo our output
-        # back to us as input.
-        tty.setraw(slave)
-        os.close(slave)
-        os.set_blocking(self.dev_fd, False)
+        self.dev_fd, self.device = open_device()  # the device side
 
         self.proc = None
         self.mp_fd = None
@@ -202,9 +194,7 @@ class VBoard:
     # The client side
 
     def connected(self):
-        p = select.poll()
-        p.register(self.dev_fd, select.POLLIN)
-        return not any(ev & select.POLLHUP for _, ev in p.poll(0))
+        return client_connected(self.dev_fd)
 
     def send_dev(self, data):
         # Output nobody reads is dropped, like a USB board with no host.
