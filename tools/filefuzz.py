@@ -855,12 +855,11 @@ def table(results, show=10):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    add_cases_options(ap, 1000)
+    add_cases_options(ap, 1000, 10)
     add_mpy_option(ap)
     ap.add_argument("--jobs", type=int, default=None, help="interpreters at once (default: the CPUs)")
     ap.add_argument("--bound", type=int, default=2000, help="ms a case may take (and 5 ms a record)")
     ap.add_argument("--timeout", type=int, default=10, help="s without output before a case is a hang")
-    ap.add_argument("--show", type=int, default=10, help="failed cases listed below the table")
     add_micropython_option(ap)
     a = ap.parse_args()
     t = time.monotonic()

@@ -384,10 +384,9 @@ def table(res, show=20):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    add_cases_options(ap, 3000)
+    add_cases_options(ap, 3000, 20)
     add_mpy_option(ap)
     ap.add_argument("--no-resume", action="store_true", help="stop at an interpreter crash")
-    ap.add_argument("--show", type=int, default=20, help="failures to list")
     ap.add_argument("--raw", action="store_true", help="print the interpreter's output too")
     add_micropython_option(ap)
     a = ap.parse_args()

@@ -139,11 +139,12 @@ def add_mpy_option(ap):
     ap.add_argument("--mpy", action="store_true", help="modules as .mpy built by mpy-cross, not lib/*.py")
 
 
-def add_cases_options(ap, cases):
+def add_cases_options(ap, cases, show):
     # fuzz.py, filefuzz.py: a case comes from (seed, its number) alone
     ap.add_argument("--cases", type=int, default=cases, help="cases to run (default %d)" % cases)
     ap.add_argument("--seed", type=int, default=1, help="the cases' random seed (default 1)")
     ap.add_argument("--first", type=int, default=0, help="the first case's number (to replay a range)")
+    ap.add_argument("--show", type=int, default=show, help="failed cases listed below the table (default %d)" % show)
 
 
 def modules_note(mpy, exe=None):
@@ -174,11 +175,12 @@ def table(head, rows, pad=True):
     return "\n".join(lines)
 
 
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def strip_ansi(text):
-    # status() colours its dots (aioctl): compare the text without them
+    # text without ANSI escape codes: status()'s colours (aioctl), a REPL's
+    # cursor moves
     return ANSI.sub("", text)
 
 
