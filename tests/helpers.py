@@ -2,7 +2,7 @@
 # and the interpreter tiers). Test files import from here and from conftest,
 # never from each other.
 
-import re
+from conftest import hosttools
 
 # Scheduling jitter allowed in the timing tests. Starts are 0-1 ms late on a
 # quiet machine; a loaded CI machine adds more. The tests are built so that
@@ -12,12 +12,9 @@ TOL = 20  # ms: a start 11 ms late was seen with two CPU-bound processes beside 
 # A date and time as status() prints it.
 DATE = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-
-
-def plain(text):
-    """text without ANSI escape codes (status() colours, a REPL's cursor moves)."""
-    return _ANSI.sub("", text)
+# text without ANSI escape codes (status() colours, a REPL's cursor moves):
+# the tools' one stripper
+plain = hosttools.strip_ansi
 
 
 def ints(line):

@@ -4,15 +4,11 @@
 # depend on them; a syntax error must name the file, as deploy.py prints it).
 
 import os
-import sys
 import time
 
 import pytest
 
-from conftest import ROOT
-
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-import hosttools  # noqa: E402
+from conftest import hosttools
 
 
 def test_build_mpy_makes_dest_and_an_mpy_of_each_py(tmp_path):

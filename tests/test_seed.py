@@ -58,10 +58,6 @@ def extra_dirs():
     return dirs
 
 
-def mp_env(extra):
-    return dict(os.environ, TZ="UTC", MICROPYPATH=":".join(extra + [LIB, ".frozen"]))
-
-
 @pytest.fixture
 def seed_env(tmp_path, tier, mpy_dir):
     if tier.name == "pico":
@@ -70,12 +66,8 @@ def seed_env(tmp_path, tier, mpy_dir):
         src, why = conftest.find_aiorepl()
         if src is None:
             pytest.skip("tier pico: " + why)
-        mplib = tmp_path / "mplib"
-        mplib.mkdir()
-        for m in ("aiorepl", "logging"):
-            subprocess.run([conftest.MPY_CROSS, "-o", str(mplib / (m + ".mpy")), os.path.join(src, m + ".py")], check=True)
-        return [str(mplib), mpy_dir]
-    env = mp_env(extra_dirs())
+        return [conftest.hosttools.build_mpy(str(tmp_path / "mplib"), src), mpy_dir]
+    env = conftest.hosttools.mp_env(extra_dirs() + [LIB])
     run = lambda code: subprocess.run(
         [tier.exe, "-c", code], cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=10
     )
