@@ -68,9 +68,9 @@ def test_next_run_at_a_wall_clock_time(mp):
     # The wall clock is set so that the next whole second is 60 ms away.
     out = mp.run("""
 from joblog import *
+import wallclock
 W = 1800000000 * 1000 + 940
-t0 = time.ticks_ms()
-aioschedule.clock(wall_ms=lambda: W + time.ticks_diff(time.ticks_ms(), t0))
+wallclock.start(W)
 
 async def at():
     log.append((ms(), "at"))

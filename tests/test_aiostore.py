@@ -348,10 +348,8 @@ def _file(records, version=2):
 REC = ["a", 60000, None, None, 0, None, None, None, 3, 1, W0 * 1000 + 30000, W0 - 30, 0]
 
 BOOT = """
-import asyncio, time, aioctl, aioschedule
-W = %d * 1000
-t0 = time.ticks_ms()
-aioschedule.clock(wall_ms=lambda: W + time.ticks_diff(time.ticks_ms(), t0))
+import asyncio, time, aioctl, aioschedule, wallclock
+wallclock.start(%d * 1000)
 async def job():
     pass
 """ % W0

@@ -2,11 +2,10 @@
 # seconds in sys.argv[1] (the host moves it on between boots, a reset being
 # a new process), and job(tag) counts its runs in runs. A test script takes
 # it all with `from appboot import *`.
-import sys, asyncio, time, aioctl, aioschedule
+import sys, asyncio, time, aioctl, aioschedule, wallclock
 
 W = int(sys.argv[1]) * 1000
-t0 = time.ticks_ms()
-aioschedule.clock(wall_ms=lambda: W + time.ticks_diff(time.ticks_ms(), t0))
+wallclock.start(W)
 runs = {}
 
 
