@@ -486,7 +486,7 @@ def pytest_collection_modifyitems(items):
         params = params.params if params else {}
         t = params.get("tier") or (params["mp"][1] if "mp" in params else None)
         if t is None and ("pico_board" in getattr(item, "fixturenames", ()) or item.get_closest_marker("board")):
-            t = PICO  # tests of the Pico itself (tests/test_pico.py, tests/test_pico_tool.py)
+            t = PICO  # tests of the Pico itself (tests/test_pico.py, tests/test_vpico.py)
         if t is not None:
             item.user_properties.append(("tier", t.name))
 
@@ -546,7 +546,8 @@ def pytest_terminal_summary(terminalreporter):
 
 # ------------------------------------------------- board tools, stand-ins
 # The virtual board (tools/vboard.py) driven by stock mpremote, and a local
-# HTTP server.
+# HTTP server: for the board tools' tests and the documentation's commands
+# (test_docs.py), which run against them where a board or a network is needed.
 
 # What a board gets: every module in lib/ (package.json and manifest.py must
 # list the same).

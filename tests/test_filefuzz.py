@@ -3,7 +3,7 @@
 # ends, long lines, bad checksums, headers; formats 1 and 2), each read at a
 # boot of the real library in the unix port. No case may hang or crash, every
 # record dropped is named with its field, and only a proven-corrupt file is
-# set aside. The bugs it found have reproducers in tests/test_reliability.py.
+# set aside. The bugs it found have reproducers in tests/test_aiostore.py.
 #
 #   FILEFUZZ_CASES=1000 FILEFUZZ_SEED=2 .venv/bin/python -m pytest tests/test_filefuzz.py -q
 #   .venv/bin/python tools/filefuzz.py --cases 1000     # the long run, with a table

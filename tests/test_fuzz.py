@@ -3,7 +3,7 @@
 # reach: aiojob, aiowatch, aiostore) called with generated wrong types and
 # values while real tasks run, on lib/*.py and on .mpy.
 #
-#   FUZZ_CASES=3000 FUZZ_SEED=2 .venv/bin/python -m pytest tests/test_fuzz_gen.py -q
+#   FUZZ_CASES=3000 FUZZ_SEED=2 .venv/bin/python -m pytest tests/test_fuzz.py -q
 #   .venv/bin/python tools/fuzz.py --cases 3000        # the long run, with a table
 #
 # What is fuzzed (mp/tests/fuzzgen.py): the names in dir(module) that do not
@@ -339,7 +339,7 @@ def repl(fn, *a, **k):
 async def main():
     import aiolog
     aioctl.set_log(aiolog.LogStream(512))
-    print("[f0] a line", file=aioctl._log)
+    print("[f0] a line", file=aioctl.log_stream)
     aioctl.add(heartbeat)
     aioctl.add(tick)
     aioschedule.schedule("tick", start_in=0, repeat=0.01)

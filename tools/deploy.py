@@ -36,10 +36,22 @@ def arch_name(n):
 
 
 def compile_all(src, build):
-    # [(each src/*.py, the .mpy built of it)]
-    build_mpy(build, src)
-    return [(os.path.join(src, f), os.path.join(build, f[:-3] + ".mpy")) for f in sorted(os.listdir(src))
-            if f.endswith(".py")]
+    os.makedirs(build, exist_ok=True)
+    out = []
+    for f in sorted(os.listdir(src)):
+        if not f.endswith(".py"):
+            continue
+        py = os.path.join(src, f)
+        mpy = os.path.join(build, f[:-3] + ".mpy")
+        # -s: the source name the board keeps (tracebacks, an interned name
+        # per module) is "aioctl.py", not this machine's path to it
+        p = subprocess.run([tool("mpy-cross"), "-s", f, "-o", mpy, py], capture_output=True, text=True)
+        if p.returncode:
+            raise DeployError("mpy-cross failed on %s:\n%s" % (py, p.stderr.strip()))
+        out.append((py, mpy))
+    if not out:
+        raise DeployError("no .py files in %s" % src)
+    return out
 
 
 def mpy_header(path):
@@ -129,11 +141,18 @@ def deploy(device, dest, src, build):
     mpremote(device, "fs", "cp", *[mpy for _, mpy in files], ":" + dest + "/")
 
     # Sizes as the board sees them, and the file each module imports from.
+    # Each module is let go after its check: all of them at once need more
+    # RAM than an application that uses them (some are loaded for a call).
     check = (
-        "import os\n"
+        "import os, sys, gc\n"
         "for n in %r:\n"
         " m=__import__(n)\n"
         " print(n, os.stat(%r+'/'+n+'.mpy')[6], m.__file__)\n"
+        " m=None\n"
+        " for k in list(sys.modules):\n"
+        "  if k.startswith('aio') and k != 'aiorepl':\n"
+        "   sys.modules.pop(k)\n"
+        " gc.collect()\n"
     ) % (names, dest)
     out = mpremote(device, "exec", check)
     seen = {}

@@ -20,7 +20,7 @@ the rules); this side gives it the signatures of the functions (read from
 lib/*.py with CPython's ast: MicroPython has no inspect), runs it and judges
 what only the printed output shows: a REPL function that returns False must
 have printed a line naming the value. The suite runs a short version:
-tests/test_fuzz_gen.py (FUZZ_CASES, default 300; FUZZ_SEED, default 1).
+tests/test_fuzz.py (FUZZ_CASES, default 300; FUZZ_SEED, default 1).
 Host side: CPython standard library only.
 
 The rules, in short (details in mp/tests/fuzzgen.py):
