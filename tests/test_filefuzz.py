@@ -3,7 +3,7 @@
 # ends, long lines, bad checksums, headers; formats 1 and 2), each read at a
 # boot of the real library in the unix port. No case may hang or crash, every
 # record dropped is named with its field, and only a proven-corrupt file is
-# set aside. The bugs it found have reproducers in tests/test_reliability.py.
+# set aside. The bugs it found have reproducers in tests/test_aiostore.py.
 #
 #   FILEFUZZ_CASES=1000 FILEFUZZ_SEED=2 .venv/bin/python -m pytest tests/test_filefuzz.py -q
 #   .venv/bin/python tools/filefuzz.py --cases 1000     # the long run, with a table
@@ -12,15 +12,13 @@
 # takes --micropython PATH for the 32-bit port).
 
 import os
-import sys
 import time
 
 import pytest
 
-from conftest import ROOT
+from conftest import tool_module
 
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-import filefuzz  # noqa: E402
+filefuzz = tool_module("filefuzz")
 
 CASES = int(os.environ.get("FILEFUZZ_CASES", "150"))
 SEED = int(os.environ.get("FILEFUZZ_SEED", "1"))

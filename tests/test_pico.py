@@ -234,7 +234,7 @@ def test_schedules_survive_a_soft_reset_and_a_power_cycle_on_littlefs(fresh_pico
 
 def test_watcher_loop_feeds_the_real_watchdog_and_a_starved_one_resets_the_board(fresh_pico):
     p = fresh_pico()
-    vpico = conftest._vpico()
+    vpico = conftest.tool_module("vpico")
     code = """
 import asyncio, time, machine, aioctl, aioschedule
 

@@ -25,16 +25,16 @@ import time
 import pytest
 
 import conftest
+from conftest import LIB, ROOT
+import helpers
+from helpers import plain
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LIB = os.path.join(ROOT, "lib")
 SEED = os.path.join(ROOT, "examples", "seed.py")
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Linux ptys")
 
 SKIP = "aiorepl/logging not importable: put micropython-lib's aiorepl.py and logging.py in a directory on MICROPYPATH to run the seed example"
 
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-DATE = r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)"
+DATE = "(%s)" % helpers.DATE
 SECS = r"(\d+(?:\.\d)?) s"
 SEP = r"<-{10,}>"  # the line under each task (80 dashes today)
 PROMPT = b">>> "
@@ -58,10 +58,6 @@ def extra_dirs():
     return dirs
 
 
-def mp_env(extra):
-    return dict(os.environ, TZ="UTC", MICROPYPATH=":".join(extra + [LIB, ".frozen"]))
-
-
 @pytest.fixture
 def seed_env(tmp_path, tier, mpy_dir):
     if tier.name == "pico":
@@ -70,12 +66,8 @@ def seed_env(tmp_path, tier, mpy_dir):
         src, why = conftest.find_aiorepl()
         if src is None:
             pytest.skip("tier pico: " + why)
-        mplib = tmp_path / "mplib"
-        mplib.mkdir()
-        for m in ("aiorepl", "logging"):
-            subprocess.run([conftest.MPY_CROSS, "-o", str(mplib / (m + ".mpy")), os.path.join(src, m + ".py")], check=True)
-        return [str(mplib), mpy_dir]
-    env = mp_env(extra_dirs())
+        return [conftest.hosttools.build_mpy(str(tmp_path / "mplib"), src), mpy_dir]
+    env = conftest.hosttools.mp_env(extra_dirs() + [LIB])
     run = lambda code: subprocess.run(
         [tier.exe, "-c", code], cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=10
     )
@@ -177,7 +169,7 @@ class PicoTerminal(Terminal):
     program (Enter sends "\\r"; aiorepl echoes, the port does not)."""
 
     def __init__(self, libdirs, script):
-        vpico = conftest._vpico()
+        vpico = conftest.tool_module("vpico")
         self.buf = b""
         self.mark = 0
         self.pico = vpico.Pico(libdirs, realtime=True)
@@ -192,7 +184,7 @@ class PicoTerminal(Terminal):
         self.expect(b"OK", 10)
 
     def read(self, timeout):
-        vpico = conftest._vpico()
+        vpico = conftest.tool_module("vpico")
         try:
             return self.pico.emu.read(timeout)
         except vpico.PicoError:
@@ -207,7 +199,7 @@ class PicoTerminal(Terminal):
 
 def clean(raw):
     # Lines as a user reads them: no colours, no "\r" from the tty's ONLCR.
-    text = ANSI.sub("", raw.decode("utf-8", "replace")).replace("\r", "")
+    text = plain(raw.decode("utf-8", "replace")).replace("\r", "")
     return [s.rstrip() for s in text.split("\n") if s.strip()]
 
 

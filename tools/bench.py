@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Scheduler benchmark: runs the MicroPython scripts in tools/bench/ on the
+"""Scheduler benchmark: runs the MicroPython scripts in mp/bench/ on the
 unix port and prints one markdown table of figures against their targets.
 
     .venv/bin/python tools/bench.py [--quick] [--mpy] [--only NAME] [--runs 3]
@@ -18,7 +18,7 @@ from .mpy, in the Pico's emulated time. --micropython PATH runs that
 interpreter alone, in the column of its word size.
 
 Start lateness is measured against hand-written asyncio doing the same work
-(tools/bench/baseline.py), the two alternating, --runs times each.
+(mp/bench/baseline.py), the two alternating, --runs times each.
 Host side: CPython standard library only.
 """
 
@@ -33,21 +33,10 @@ import sys
 import tempfile
 import threading
 
-from hosttools import ROOT, tool
+from hosttools import (LIB, MP, ROOT, UNIX32, add_micropython_option, add_mpy_option, build_mpy, mp_command, mp_env,
+                       run_mp, table, tool)
 
-try:
-    from hosttools import add_micropython_option
-except ImportError:  # an older hosttools
-    def add_micropython_option(ap):
-        ap.add_argument("--micropython", metavar="PATH",
-                        help="the MicroPython interpreter to run (default: micropython from .venv)")
-
-LIB = os.path.join(ROOT, "lib")
-SCRIPTS = os.path.join(ROOT, "tools", "bench")
-BOARDS = os.path.join(os.path.dirname(ROOT), "shared", "boards")
-UNIX32 = os.environ.get("MICROPYTHON32") or os.path.join(BOARDS, "micropython-unix32-v1.27.0")
-
-MPY_CROSS = tool("mpy-cross")
+SCRIPTS = os.path.join(MP, "bench")
 TIERS = ("64", "32", "pico")
 LABEL = {"64": "unix 64-bit", "32": "unix 32-bit", "pico": "Pico (emulated)"}
 # The interpreter the rows run now, and its tier (set per tier by main())
@@ -77,16 +66,12 @@ class Failed(Exception):
 
 
 def run(script, args=(), libdir=LIB, heap=None, timeout=120):
-    """Runs tools/bench/script in the unix port; returns (stdout, CPU s)."""
+    """Runs mp/bench/script in the unix port; returns (stdout, CPU s)."""
     if TIER == "pico":
         return run_pico(script, args, libdir, heap, timeout)
-    cmd = [EXE]
-    if heap:
-        cmd += ["-X", "heapsize=" + heap]
-    cmd += [os.path.join(SCRIPTS, script)] + [str(a) for a in args]
-    env = dict(os.environ, MICROPYPATH=libdir + ":.frozen", TZ="UTC")
+    cmd = mp_command([os.path.join(SCRIPTS, script)] + list(args), heap, EXE)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        p = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=ROOT)
+        p = subprocess.Popen(cmd, stdout=out, stderr=err, env=mp_env([libdir]), cwd=ROOT)
         timer = threading.Timer(timeout, p.kill)
         timer.start()
         try:
@@ -108,14 +93,6 @@ def run(script, args=(), libdir=LIB, heap=None, timeout=120):
 
 def lines(out, tag):
     return [ln.split()[1:] for ln in out.splitlines() if ln.startswith(tag + " ")]
-
-
-def build_mpy(src, dest):
-    for f in sorted(os.listdir(src)):
-        if f.endswith(".py"):
-            subprocess.run([MPY_CROSS, "-o", os.path.join(dest, f[:-3] + ".mpy"), os.path.join(src, f)],
-                           check=True)
-    return dest
 
 
 def pct(values, p):
@@ -284,7 +261,7 @@ def row_limit(libdir, n=500, limit=10, run_ms=20):
 
 def row_idle(libdir, seconds):
     # CPU time of the idle seconds alone, measured inside the process with
-    # time.clock() (see tools/bench/idle.py), so neither start-up nor setting
+    # time.clock() (see mp/bench/idle.py), so neither start-up nor setting
     # up the 5000 schedules counts. Where time.clock() is missing, the same
     # script is also run for 0 s and the os.wait4 CPU times are subtracted.
     # 5000 schedules do not fit in the default 2 MB heap, hence 8M. Both modes
@@ -445,7 +422,7 @@ def row_fit_2m(mpydir):
 # --- the Pico column -----------------------------------------------------
 # tools/vpico.py: the RPI_PICO firmware (v1.27) in rp2040js, one emulator for
 # the run. run() sends the rows' scripts through its raw REPL unchanged, /lib
-# holding the .mpy files and tools/bench/ (grid.py); times are the Pico's
+# holding the .mpy files and mp/bench/ (grid.py); times are the Pico's
 # emulated time (125 MHz, one cycle per instruction; idle time skipped, so a
 # 20 s row takes a few real seconds). Only the rows that tell something about
 # a board run there; RAM per task with fewer tasks than the unix columns
@@ -467,9 +444,7 @@ def tier_rows(a, tier):
 
 
 def vpico():
-    tools = os.path.join(ROOT, "tools")
-    if tools not in sys.path:
-        sys.path.insert(0, tools)
+    # imported on first use: the unix columns need no Node.js
     import vpico as v
 
     return v
@@ -548,7 +523,7 @@ def row_fit_pico(mpydir):
 
 
 def row_start_cpu(libdir, n=50, cycles=10):
-    # tools/bench/startcpu.py: µs from the due instant to the last start of a
+    # mp/bench/startcpu.py: µs from the due instant to the last start of a
     # cycle, N tasks against 1, over N - 1; the library and plain asyncio
     res = {}
     for kind in ("lib", "base"):
@@ -589,14 +564,13 @@ def cpu_model():
 def mp_version():
     if TIER == "pico":
         return pico_version()
-    p = subprocess.run([EXE, "-c", "import sys; print(sys.version.split('; ', 1)[-1] + '; ' + "
-                        "sys.implementation._machine)"], capture_output=True, text=True)
+    p = run_mp(["-c", "import sys; print(sys.version.split('; ', 1)[-1] + '; ' + sys.implementation._machine)"],
+               exe=EXE)
     return p.stdout.strip() or p.stderr.strip()
 
 
 def word_size(exe):
-    p = subprocess.run([exe, "-c", "import sys; print(64 if sys.maxsize > 2**32 else 32)"],
-                       capture_output=True, text=True)
+    p = run_mp(["-c", "import sys; print(64 if sys.maxsize > 2**32 else 32)"], exe=exe)
     if p.returncode:
         sys.exit("%s does not run: %s" % (exe, (p.stderr or p.stdout).strip()))
     return p.stdout.strip()
@@ -627,7 +601,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true",
                     help="short versions of the long rows (5 s instead of 10-20 s, one run each)")
-    ap.add_argument("--mpy", action="store_true", help="run against .mpy built by mpy-cross, not lib/*.py")
+    add_mpy_option(ap)
     ap.add_argument("--lib", metavar="DIR", default=LIB,
                     help="benchmark the modules in DIR instead of lib/ (e.g. a copy of another commit)")
     ap.add_argument("--only", metavar="NAME", action="append", choices=ROWS,
@@ -651,7 +625,7 @@ def main():
     versions = []
     try:
         src = os.path.abspath(a.lib)
-        mpydir = build_mpy(src, tmp)
+        mpydir = build_mpy(tmp, src)
         libdir = mpydir if a.mpy else src
         PICO_LIB[0] = mpydir  # the Pico column: always .mpy, as a board has them
 
@@ -723,17 +697,20 @@ def main():
     for tier, exe, version in versions:
         print("%s: %s (%s)" % (LABEL[tier], version, os.path.relpath(exe, ROOT) if exe.startswith(ROOT) else exe))
     where = os.path.relpath(src, ROOT) if src.startswith(ROOT + os.sep) else src
-    print("Modules: %s" % ("%s/*.py built to .mpy (%s)" % (where, subprocess.run(
-        [MPY_CROSS, "--version"], capture_output=True, text=True).stdout.strip()) if a.mpy else where + "/*.py"))
+    if a.mpy:
+        version = subprocess.run([tool("mpy-cross"), "--version"], capture_output=True, text=True).stdout.strip()
+        print("Modules: %s/*.py built to .mpy (%s)" % (where, version))
+    else:
+        print("Modules: %s/*.py" % where)
     print()
-    print("| figure | target | %s |" % " | ".join(LABEL[t] for t in TIERS))
-    print("|---|---|%s" % ("---|" * len(TIERS)))
+    body = []
     for _, figure, target, cells in rows:
         out = []
         for t in TIERS:
             m, res = cells.get(t, ("—", ""))
             out.append("%s: %s" % (res, m) if res else m)
-        print("| %s | %s | %s |" % (figure, target or "—", " | ".join(out)))
+        body.append([figure, target or "—"] + out)
+    print(table(["figure", "target"] + [LABEL[t] for t in TIERS], body, pad=False))
     # A missed target is a result; only a benchmark that could not run fails.
     return 1 if any(m.startswith("failed:") for r in rows for m, _ in r[3].values()) else 0
 

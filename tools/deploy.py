@@ -13,12 +13,12 @@
 import argparse
 import os
 import re
-import shutil
 import subprocess
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.dirname(sys.executable)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # tests load this file by its path
+from hosttools import LIB, ROOT, BuildError, build_mpy, tool  # noqa: E402
+
 TIMEOUT = 20
 
 # Native architectures, as numbered in sys.implementation._mpy >> 10 and in
@@ -29,11 +29,6 @@ ARCHS = [None, "x86", "x64", "armv6", "armv6m", "armv7m", "armv7em", "armv7emsp"
 
 class DeployError(Exception):
     pass
-
-
-def tool(name):
-    path = os.path.join(BIN, name)
-    return path if os.path.exists(path) else shutil.which(name) or name
 
 
 def arch_name(n):
@@ -187,13 +182,13 @@ def main():
     ap = argparse.ArgumentParser(description="Compile lib/*.py with mpy-cross and copy the .mpy files to a board.")
     ap.add_argument("--device", default="auto", help="serial device (default: mpremote's auto)")
     ap.add_argument("--dest", default=":/lib", help="directory on the board (default :/lib)")
-    ap.add_argument("--src", default=os.path.join(ROOT, "lib"), help=argparse.SUPPRESS)
+    ap.add_argument("--src", default=LIB, help=argparse.SUPPRESS)
     ap.add_argument("--build", default=os.path.join(ROOT, "build", "mpy"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     dest = "/" + args.dest.lstrip(":").strip("/")
     try:
         deploy(args.device, dest, args.src, args.build)
-    except DeployError as e:
+    except (DeployError, BuildError) as e:
         print("deploy: error: %s" % e, file=sys.stderr)
         return 1
     return 0

@@ -18,7 +18,7 @@ aioctl.add of a new loop; a cancel of the loop's asyncio Task itself
 (aioctl.group()[loop][aioctl.TASK].cancel()) + aioctl.start; the cancel +
 aioctl.add of a new loop. The four come in shuffled rounds.
 
-Scenarios (MicroPython side: tests/mp/faultgen.py):
+Scenarios (MicroPython side: mp/tests/faultgen.py):
   interval  6 interval schedules (25-90 ms), a one-off, and schedules made
             while the loop is down: each start on the grid start_in +
             k*repeat from the loop's first start, starts missed while it was
@@ -61,12 +61,10 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hosttools import ROOT, add_micropython_option, micropython, tool  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # tests load this file by its path
+from hosttools import (EXAMPLES, LIB, MP_TESTS, add_micropython_option, add_mpy_option, build_mpy,  # noqa: E402
+                       modules_note, run_mp, table)
 
-LIB = os.path.join(ROOT, "lib")
-MPDIR = os.path.join(ROOT, "tests", "mp")  # faultgen.py
-EXAMPLES = os.path.join(ROOT, "examples")
 TOL = 10  # ms of scheduling jitter allowed, as in tests/test_aioschedule.py
 KINDS = ("stop_start", "stop_add", "cancel_start", "cancel_add")
 LOOPS = {"sched": "schedule_loop", "watch": "watcher_loop"}
@@ -183,7 +181,8 @@ def code(plan):
 
 
 def parse(out):
-    # -> (result dict or None, status text, stray lines)
+    # -> (result dict or None, stray lines); the result's "status": the
+    # text of status() at the end
     res, status, stray = {}, [], []
     done = in_status = False
     for line in out.splitlines():
@@ -210,11 +209,12 @@ def parse(out):
             in_status = True
         else:
             stray.append(line)
-    return (res if done else None), "\n".join(status), stray
+    res["status"] = "\n".join(status)
+    return (res if done else None), stray
 
 
 class Stats:
-    def __init__(self, scenario, plan):
+    def __init__(self, scenario, plan, tol=TOL):
         self.scenario = scenario
         self.cycles = len(plan["faults"])
         self.schedules = 0
@@ -231,7 +231,7 @@ class Stats:
         self.restarted_after_down = 0  # watcher restarts of failures from before it came back
         self.problems = []  # one line per failure, for the report
         self.stalls = []  # (from, to): the event loop ran nothing (faultgen's heartbeat)
-        self.tol = TOL
+        self.tol = tol
 
     def fail(self, msg, kind=None):
         self.problems.append(msg)
@@ -439,13 +439,7 @@ def check_grid(st, name, first, r, run, L, downs, E, info, tol=TOL):
         st.fail("%s: runs %d + skipped %d != %d due times so far" % (name, runs, skipped, K))
 
 
-def check_interval(plan, res, stray, tol=TOL):
-    st = Stats("interval", plan)
-    st.tol = tol
-    _common(st, res, stray)
-    if res is None:
-        return st
-    downs = _downs(res)
+def check_interval(st, plan, res, downs, tol):
     E = res["E"]
     sch = set(res["scheduled"])
     todo = [(n, a, r, run, 0) for n, a, r, run in plan["scheds"]]
@@ -471,13 +465,7 @@ def _runs(L, ends):
     return [(x, ends[i] if i < len(ends) else None) for i, x in enumerate(L)]
 
 
-def check_queue(plan, res, stray, tol=TOL):
-    st = Stats("queue", plan)
-    st.tol = tol
-    _common(st, res, stray)
-    if res is None:
-        return st
-    downs = _downs(res)
+def check_queue(st, plan, res, downs, tol):
     n, a, r, slots = plan["n"], plan["a"], plan["r"], plan["slots"]
     names = ["q%d" % i for i in range(n)]
     bursts = [a + b * r for b in range(len(plan["faults"]))]
@@ -547,13 +535,7 @@ def _late_cycles(a, r, n, E):
     return [a + c * r for c in range(n, (E - a) // r + 1)]
 
 
-def check_retry(plan, res, stray, tol=TOL):
-    st = Stats("retry", plan)
-    st.tol = tol
-    _common(st, res, stray)
-    if res is None:
-        return st
-    downs = _downs(res)
+def check_retry(st, plan, res, downs, tol):
     a, r, k_max, delay = plan["a"], plan["r"], plan["retries"], plan["delay"]
     L = res["launches"].get("rt", [])
     ends = res["ends"].get("rt", [])
@@ -601,19 +583,18 @@ def check_retry(plan, res, stray, tol=TOL):
     rec = res["recs"].get("rt")
     if rec is None or rec[0] != ERROR or "OSError" not in rec[2]:
         st.fail("rt: aioctl record %r; want ERROR with its OSError" % (rec,))
-    check_grid(st, "tick", plan["ta"], plan["tr"], 0, res["launches"].get("tick", []), downs, res["E"],
-               res["info"].get("tick"), tol)
-    st.schedules = 2
+    check_tick(st, plan, res, downs, tol)
     return st
 
 
-def check_trigger(plan, res, stray, tol=TOL):
-    st = Stats("trigger", plan)
-    st.tol = tol
-    _common(st, res, stray)
-    if res is None:
-        return st
-    downs = _downs(res)
+def check_tick(st, plan, res, downs, tol):
+    # retry and trigger: "tick", a plain schedule every tr ms from ta, goes on
+    # beside the one under test, on its grid
+    check_grid(st, "tick", plan["ta"], plan["tr"], 0, res["launches"].get("tick", []), downs, res["E"],
+               res["info"].get("tick"), tol)
+
+
+def check_trigger(st, plan, res, downs, tol):
     L = list(res["launches"].get("btn", []))
     want = []  # (earliest, latest, what)
     ntrig = 0
@@ -650,19 +631,12 @@ def check_trigger(plan, res, stray, tol=TOL):
             st.fail("btn: runs %d skipped %d; want %d and %d (triggers %d)" % (info[1], info[2], n, ntrig - n, ntrig))
         if info[0] != "scheduled":
             st.fail("btn: schedule state %r" % (info[0],))
-    check_grid(st, "tick", plan["ta"], plan["tr"], 0, res["launches"].get("tick", []), downs, res["E"],
-               res["info"].get("tick"), tol)
-    st.schedules = 2
+    check_tick(st, plan, res, downs, tol)
     return st
 
 
-def check_watcher(plan, res, stray, status, tol=TOL):
-    st = Stats("watcher", plan)
-    st.tol = tol
-    _common(st, res, stray, ("sched", "watch"))
-    if res is None:
-        return st
-    downs = _downs(res)  # of watcher_loop
+def check_watcher(st, plan, res, downs, tol):
+    # downs: of watcher_loop
     E, cap = res["E"], plan["cap"]
     st.schedules = 5
     for n in ("f1", "f2"):
@@ -698,7 +672,7 @@ def check_watcher(plan, res, stray, status, tol=TOL):
         if len(L) > len(ends) + 1:
             st.fail("%s: %d starts for %d failures" % (n, len(L), len(ends)), "double")
         want = "    ┗━► restarts: %d" % (len(L) - 1)
-        if want not in status.splitlines():
+        if want not in res["status"].splitlines():
             st.fail("%s: status has no %r" % (n, want.strip()))
         rec = res["recs"].get(n)
         if rec is None or rec[0] not in (RUNNING, ERROR):
@@ -724,62 +698,45 @@ def check_watcher(plan, res, stray, status, tol=TOL):
 
 
 def check(plan, out, tol=TOL):
-    res, status, stray = parse(out)
+    # The checks of every scenario (_common), then the scenario's own
+    res, stray = parse(out)
     s = plan["scenario"]
-    if s == "watcher":
-        return check_watcher(plan, res, stray, status, tol)
-    return {"interval": check_interval, "queue": check_queue, "retry": check_retry,
-            "trigger": check_trigger}[s](plan, res, stray, tol)
+    st = Stats(s, plan, tol)
+    _common(st, res, stray, ("sched", "watch") if s == "watcher" else ("sched",))
+    if res is None:
+        return st
+    return {"interval": check_interval, "queue": check_queue, "retry": check_retry, "trigger": check_trigger,
+            "watcher": check_watcher}[s](st, plan, res, _downs(res), tol)
 
 
 # -------------------------------------------------------------------- run
 
 
 def run(plan, libdir, heap=None, timeout=None, exe=None):
-    cmd = [micropython(exe)]
-    if heap:
-        cmd += ["-X", "heapsize=" + heap]
-    cmd += ["-c", code(plan)]
-    env = dict(os.environ, TZ="UTC", MICROPYPATH=":".join((libdir, MPDIR, EXAMPLES, ".frozen")))
     if timeout is None:
         timeout = plan["end"] / 1000 * 3 + 30
-    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    p = run_mp(["-c", code(plan)], (libdir, MP_TESTS, EXAMPLES), heap, timeout, exe=exe)
     out = p.stdout
     if p.returncode or p.stderr:
         out += "\n(exit %d) %s" % (p.returncode, p.stderr.strip().replace("\n", " | "))
     return out
 
 
-def build_mpy(dest):
-    for f in sorted(os.listdir(LIB)):
-        if f.endswith(".py"):
-            subprocess.run([tool("mpy-cross"), "-o", os.path.join(dest, f[:-3] + ".mpy"), os.path.join(LIB, f)],
-                           check=True)
-    return dest
+HEAD = ("scenario", "cycles", "schedules", "starts expected", "seen", "double starts", "lost starts",
+        "lost schedules", "errors", "result")
 
 
-def table(rows):
-    head = ("scenario", "cycles", "schedules", "starts expected", "seen", "double starts", "lost starts",
-            "lost schedules", "errors", "result")
-    lines = [head]
-    for st in rows:
-        exp = str(st.exp_min) if st.exp_min == st.exp_max else "%d-%d" % (st.exp_min, st.exp_max)
-        lines.append((st.scenario, str(st.cycles), str(st.schedules), exp, str(st.seen), str(st.double),
-                      str(st.lost), str(st.lost_sch), str(len(st.errors)), "ok" if st.ok else "FAIL"))
-    w = [max(len(r[i]) for r in lines) for i in range(len(head))]
-    out = []
-    for j, r in enumerate(lines):
-        out.append("| " + " | ".join(c.ljust(w[i]) for i, c in enumerate(r)) + " |")
-        if j == 0:
-            out.append("|" + "|".join("-" * (x + 2) for x in w) + "|")
-    return "\n".join(out)
+def row(st):
+    exp = str(st.exp_min) if st.exp_min == st.exp_max else "%d-%d" % (st.exp_min, st.exp_max)
+    return (st.scenario, st.cycles, st.schedules, exp, st.seen, st.double, st.lost, st.lost_sch, len(st.errors),
+            "ok" if st.ok else "FAIL")
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("cycles", type=int, nargs="?", default=40, help="stop/start cycles per scenario (default 40)")
     ap.add_argument("--seed", type=int, default=1, help="the plans' random seed (default 1)")
-    ap.add_argument("--mpy", action="store_true", help="run the .mpy builds of lib/ instead of lib/*.py")
+    add_mpy_option(ap)
     ap.add_argument("--scenario", action="append", choices=list(PLANS), help="only this one (repeatable)")
     ap.add_argument("--heap", default=None, help="micropython -X heapsize=")
     add_micropython_option(ap)
@@ -798,10 +755,9 @@ def main():
             except subprocess.TimeoutExpired:
                 out = "(timed out)"
             rows.append(check(plan, out))
-    print("faults: %d cycles per scenario, seed %d, %s%s, %.1f s" % (
-        args.cycles, args.seed, ".mpy" if args.mpy else "lib/*.py",
-        ", " + os.path.basename(args.micropython) if args.micropython else "", time.monotonic() - t0))
-    print(table(rows))
+    print("faults: %d cycles per scenario, seed %d, %s, %.1f s" % (
+        args.cycles, args.seed, modules_note(args.mpy, args.micropython), time.monotonic() - t0))
+    print(table(HEAD, [row(st) for st in rows]))
     stalls = [y - x for st in rows for x, y in st.stalls]
     print("covered: %d starts at a restart for due times missed while the loop was down; %d stops with runs "
           "queued (max_concurrent); %d retries due while the loop was down; %d watcher restarts of tasks that "

@@ -64,18 +64,17 @@ import ast
 import binascii
 import json
 import os
-import queue
 import random
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-from hosttools import ROOT, add_micropython_option, micropython
-from killsave import build
+import hosttools
+from hosttools import (LIB, add_cases_options, add_micropython_option, add_mpy_option, build_mpy, modules_note,
+                       run_mp_watched, utc_now)
 
 W0 = 1800000000  # the boots' wall clock: 2027-01-15 08:00:00 UTC
 BIG = 1 << 40  # aiostore's bounds: ms of an interval, grace, jitter; runs, skipped
@@ -716,35 +715,20 @@ def judge(i, kind, v, data, res, lines, status, bound):
 # ------------------------------------------------------------ the runs
 
 
-def _batch(exe, env, cwd, first, count, timeout):
+def _batch(exe, libdir, cwd, first, count, timeout):
     """Runs cases first..first+count-1 in one process. Returns the results
     {i: (record, lines)} and, if a case did not end, (i, status)."""
-    p = subprocess.Popen([exe, "driver.py", "cases.jsonl", str(first), str(count)], cwd=cwd, env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    q = queue.Queue()
-
-    def read():
-        for line in p.stdout:
-            try:
-                text = line.decode("utf-8", "surrogatepass")  # a name may hold a lone surrogate
-            except UnicodeDecodeError:
-                text = line.decode("utf-8", "replace")
-            q.put(text.rstrip("\n"))
-        q.put(None)
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
+    rc, out, err = run_mp_watched(["driver.py", "cases.jsonl", first, count], timeout, path=[libdir], exe=exe,
+                                  cwd=cwd)
     got, cur, lines = {}, None, []
-    stuck = None
-    while True:
+    raw = out.split(b"\n")
+    if raw[-1] == b"":
+        raw.pop()
+    for line in raw:
         try:
-            line = q.get(timeout=timeout)
-        except queue.Empty:
-            p.kill()
-            stuck = (cur, ("HANG", "no output for %d s (killed)" % timeout))
-            break
-        if line is None:
-            break
+            line = line.decode("utf-8", "surrogatepass")  # a name may hold a lone surrogate
+        except UnicodeDecodeError:
+            line = line.decode("utf-8", "replace")
         if line.startswith("@@B "):
             cur, lines = int(line[4:]), []
         elif line.startswith("@@R "):
@@ -752,31 +736,28 @@ def _batch(exe, env, cwd, first, count, timeout):
             cur = None
         elif cur is not None:
             lines.append(line)
-    rc = p.wait()
-    reader.join(5)
-    err = p.stderr.read().decode("utf-8", "replace")
-    p.stdout.close()
-    p.stderr.close()
-    if stuck is None and cur is not None:
-        stuck = (cur, ("CRASH", "the interpreter died (exit %d): %s" % (rc, err.strip()[-300:])))
-    elif stuck is None and len(got) < count and first + len(got) < first + count and rc:
-        stuck = (first + len(got), ("CRASH", "the interpreter exited %d: %s" % (rc, err.strip()[-300:])))
-    return got, stuck
+    if rc == "hang":
+        return got, (cur, ("HANG", "no output for %d s (killed)" % timeout))
+    if cur is not None:
+        return got, (cur, ("CRASH", "the interpreter died (exit %d): %s" % (rc, err.strip()[-300:])))
+    if len(got) < count and rc:
+        return got, (first + len(got), ("CRASH", "the interpreter exited %d: %s" % (rc, err.strip()[-300:])))
+    return got, None
 
 
-def _chunk(exe, env, cwd, first, count, timeout):
+def _chunk(exe, libdir, cwd, first, count, timeout):
     # All cases of a chunk; one that hangs or kills the interpreter is run
     # again alone (to confirm), and the chunk goes on from the next one.
     results = {}
     i, end = first, first + count
     while i < end:
-        got, stuck = _batch(exe, env, cwd, i, end - i, timeout)
+        got, stuck = _batch(exe, libdir, cwd, i, end - i, timeout)
         for k, (r, lines) in got.items():
             results[k] = (r, lines, None)
         if stuck is None:
             break
         k, status = stuck
-        alone, again = _batch(exe, env, cwd, k, 1, timeout)
+        alone, again = _batch(exe, libdir, cwd, k, 1, timeout)
         if k in alone:
             r, lines = alone[k]
             results[k] = (r, lines, (status[0], status[1] + "; alone it ended in %d ms" % r["ms"]))
@@ -786,13 +767,14 @@ def _chunk(exe, env, cwd, first, count, timeout):
     return results
 
 
-def run(cases=1000, seed=1, first=0, libdir=os.path.join(ROOT, "lib"), mpy=False, exe=None, jobs=None,
+def run(cases=1000, seed=1, first=0, libdir=LIB, mpy=False, exe=None, jobs=None,
         bound=2000, timeout=10):
     """Returns the results (a list of Result, in case order)."""
     tmp = tempfile.mkdtemp(prefix="filefuzz-")
     try:
-        mods = sorted(f[:-3] for f in os.listdir(os.path.join(ROOT, "lib")) if f.endswith(".py"))
-        libdir = build(libdir, mpy, tmp)
+        mods = sorted(f[:-3] for f in os.listdir(LIB) if f.endswith(".py"))
+        if mpy:
+            libdir = build_mpy(os.path.join(tmp, "mpy"), libdir)
         work = os.path.join(tmp, "w")
         os.mkdir(work)
         made = {}
@@ -809,7 +791,6 @@ def run(cases=1000, seed=1, first=0, libdir=os.path.join(ROOT, "lib"), mpy=False
                 f.write(json.dumps({"p": path, "n": tasks}) + "\n")
         with open(os.path.join(work, "driver.py"), "w") as f:
             f.write(DRIVER.replace("WALL", str(W0)).replace("MODNAMES", repr(mods)).replace("RUN_MS", str(RUN_MS)))
-        env = dict(os.environ, TZ="UTC", MICROPYPATH=libdir + ":.frozen")
         chunks = [(a, min(CHUNK, first + cases - a)) for a in range(first, first + cases, CHUNK)]
         results = {}
         lock = threading.Lock()
@@ -820,7 +801,7 @@ def run(cases=1000, seed=1, first=0, libdir=os.path.join(ROOT, "lib"), mpy=False
                     if not chunks:
                         return
                     a, n = chunks.pop(0)
-                got = _chunk(micropython(exe), env, work, a, n, timeout)
+                got = _chunk(exe, libdir, work, a, n, timeout)
                 with lock:
                     results.update(got)
 
@@ -857,12 +838,8 @@ def table(results, show=10):
             row[4 + FAILS.index(what)] += 1
     total = [sum(x) for x in zip(*rows.values())] if rows else [0] * len(COLUMNS)
     ok = not any(total[4:])
-    head = ["mutation"] + COLUMNS
-    body = [[k] + [str(x) for x in rows[k]] for k in sorted(rows)] + [["all"] + [str(x) for x in total]]
-    w = [max(len(r[c]) for r in [head] + body) for c in range(len(head))]
-    fmt = lambda r: "| " + " | ".join(r[0].ljust(w[0]) if c == 0 else r[c].rjust(w[c])
-                                      for c in range(len(r))) + " |"
-    lines = [fmt(head), "|" + "|".join("-" * (x + 2) for x in w) + "|"] + [fmt(r) for r in body]
+    body = [[k] + rows[k] for k in sorted(rows)] + [["all"] + total]
+    lines = [hosttools.table(["mutation"] + COLUMNS, body)]
     slow = max(results, key=lambda r: r.ms) if results else None
     lines.append("restored, dropped: records; set aside: files (as .bad). Slowest case: %s. Cases failed: %d" % (
         "%d ms (%d, %s)" % (slow.ms, slow.i, slow.kind) if slow else "-", sum(1 for r in results if r.fails)))
@@ -878,24 +855,20 @@ def table(results, show=10):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--cases", type=int, default=1000)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--first", type=int, default=0, help="the first case's number (a replay)")
-    ap.add_argument("--mpy", action="store_true", help="modules as .mpy built by mpy-cross")
+    add_cases_options(ap, 1000, 10)
+    add_mpy_option(ap)
     ap.add_argument("--jobs", type=int, default=None, help="interpreters at once (default: the CPUs)")
     ap.add_argument("--bound", type=int, default=2000, help="ms a case may take (and 5 ms a record)")
     ap.add_argument("--timeout", type=int, default=10, help="s without output before a case is a hang")
-    ap.add_argument("--show", type=int, default=10, help="failed cases listed below the table")
     add_micropython_option(ap)
     a = ap.parse_args()
     t = time.monotonic()
     res = run(a.cases, a.seed, a.first, mpy=a.mpy, exe=a.micropython, jobs=a.jobs, bound=a.bound,
               timeout=a.timeout)
     text, ok = table(res, a.show)
-    print("filefuzz: %s, seed %d, cases %d-%d, %s%s, %.0f s" % (
-        time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), a.seed, a.first, a.first + a.cases - 1,
-        ".mpy" if a.mpy else "lib/*.py", ", " + os.path.basename(a.micropython) if a.micropython else "",
-        time.monotonic() - t))
+    print("filefuzz: %s, seed %d, cases %d-%d, %s, %.0f s" % (
+        utc_now(), a.seed, a.first, a.first + a.cases - 1,
+        modules_note(a.mpy, a.micropython), time.monotonic() - t))
     print(text)
     return 0 if ok else 1
 

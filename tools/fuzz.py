@@ -8,22 +8,22 @@ real tasks run.
 
 Prints one table: cases run, calls per function, results and exceptions by
 type, failures (and known failures: bugs in lib/ listed in
-tests/mp/fuzzgen.py KNOWN). Exits 1 if a case failed or a final check did.
+mp/tests/fuzzgen.py KNOWN). Exits 1 if a case failed or a final check did.
 If the interpreter dies (a crash) or prints nothing for 10 s (a hang), the
 case it was in is a failure and the run goes on in a new process from the
 next case. The interpreter runs in a temporary directory (persist() writes
 files there). --first N --cases M replays cases N..N+M-1 (their arguments
 are the same in every run; the state they meet is that of a fresh start).
 
-The MicroPython side is tests/mp/fuzzgen.py (the fixture, the junk values,
+The MicroPython side is mp/tests/fuzzgen.py (the fixture, the junk values,
 the rules); this side gives it the signatures of the functions (read from
 lib/*.py with CPython's ast: MicroPython has no inspect), runs it and judges
 what only the printed output shows: a REPL function that returns False must
 have printed a line naming the value. The suite runs a short version:
-tests/test_fuzz_gen.py (FUZZ_CASES, default 300; FUZZ_SEED, default 1).
+tests/test_fuzz.py (FUZZ_CASES, default 300; FUZZ_SEED, default 1).
 Host side: CPython standard library only.
 
-The rules, in short (details in tests/mp/fuzzgen.py):
+The rules, in short (details in mp/tests/fuzzgen.py):
   - a call may return anything (many generated inputs are valid);
   - an exception must be an Exception with a message that names the bad
     value (contains repr() of an argument or of an item of one, or the text
@@ -45,27 +45,17 @@ The rules, in short (details in tests/mp/fuzzgen.py):
 import argparse
 import ast
 import os
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter, OrderedDict
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LIB = os.path.join(ROOT, "lib")
-MPDIR = os.path.join(ROOT, "tests", "mp")
-EXAMPLES = os.path.join(ROOT, "examples")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # tests load this file by its path
+from hosttools import (EXAMPLES, LIB, MP_TESTS, add_cases_options, add_micropython_option, add_mpy_option,  # noqa: E402
+                       build_mpy, modules_note, run_mp_watched)
+
 MODULES = ("aiolog", "aioctl", "aioschedule", "aiocron", "aiospec")  # fuzzed, in this order
 MARK = "@@FZ "
-
-
-def tool(name):
-    for d in (os.path.dirname(os.path.abspath(sys.executable)), os.path.join(ROOT, ".venv", "bin")):
-        p = os.path.join(d, name)
-        if os.path.exists(p):
-            return p
-    sys.exit("%s not found (run tools/run.sh test once to set up .venv)" % name)
 
 
 # ------------------------------------------------------------- signatures
@@ -263,15 +253,6 @@ def _judge_printed(c):
 # ------------------------------------------------------------------ running
 
 
-def build_mpy(dest):
-    os.makedirs(dest, exist_ok=True)
-    for f in sorted(os.listdir(LIB)):
-        if f.endswith(".py"):
-            subprocess.run([tool("mpy-cross"), "-o", os.path.join(dest, f[:-3] + ".mpy"),
-                            os.path.join(LIB, f)], check=True)
-    return dest
-
-
 HANG_S = 10  # s without output: the case hangs (the interpreter is killed)
 
 
@@ -282,36 +263,8 @@ def run_once(libdir, seed, first, cases, timeout, tmp, hang=HANG_S, exe=None):
     path = os.path.join(tmp, "fuzz_%d.py" % first)
     with open(path, "w") as f:
         f.write(script(seed, first, cases))
-    env = dict(os.environ, TZ="UTC", MICROPYPATH=":".join([libdir, MPDIR, EXAMPLES, ".frozen"]))
-    p = subprocess.Popen([exe or tool("micropython"), path], cwd=tmp, env=env, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
-    chunks, errs = [], []
-    seen = [time.monotonic()]
-
-    def pump(stream, into, mark):
-        for line in iter(stream.readline, b""):
-            into.append(line)
-            if mark:
-                seen[0] = time.monotonic()
-
-    threads = [threading.Thread(target=pump, args=(p.stdout, chunks, True), daemon=True),
-               threading.Thread(target=pump, args=(p.stderr, errs, False), daemon=True)]
-    for t in threads:
-        t.start()
-    t0 = time.monotonic()
-    rc = None
-    while rc is None:
-        try:
-            rc = p.wait(0.2)
-        except subprocess.TimeoutExpired:
-            now = time.monotonic()
-            if now - seen[0] > hang or now - t0 > timeout:
-                p.kill()
-                p.wait()
-                rc = "hang" if now - seen[0] > hang else "timeout"
-    for t in threads:
-        t.join(5)
-    return (rc, b"".join(chunks).decode("utf-8", "replace"), b"".join(errs).decode("utf-8", "replace"))
+    rc, out, err = run_mp_watched([path], hang, timeout, (libdir, MP_TESTS, EXAMPLES), exe=exe, cwd=tmp)
+    return rc, out.decode("utf-8", "replace"), err
 
 
 def run(seed=1, first=0, cases=400, mpy=False, resume=True, timeout=None, libdir=None, hang=HANG_S, exe=None):
@@ -431,19 +384,15 @@ def table(res, show=20):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--cases", type=int, default=3000)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--first", type=int, default=0, help="number of the first case (to replay a range)")
-    ap.add_argument("--mpy", action="store_true", help="fuzz .mpy builds of lib/*.py")
+    add_cases_options(ap, 3000, 20)
+    add_mpy_option(ap)
     ap.add_argument("--no-resume", action="store_true", help="stop at an interpreter crash")
-    ap.add_argument("--show", type=int, default=20, help="failures to list")
     ap.add_argument("--raw", action="store_true", help="print the interpreter's output too")
-    ap.add_argument("--micropython", metavar="PATH", help="the interpreter (default: micropython from .venv)")
+    add_micropython_option(ap)
     a = ap.parse_args()
     res = run(a.seed, a.first, a.cases, a.mpy, not a.no_resume, exe=a.micropython)
-    print("fuzz: seed %d, cases %d-%d, %s%s" % (a.seed, a.first, a.first + a.cases - 1,
-                                               ".mpy" if a.mpy else "lib/*.py",
-                                               ", " + os.path.basename(a.micropython) if a.micropython else ""))
+    print("fuzz: seed %d, cases %d-%d, %s" % (a.seed, a.first, a.first + a.cases - 1,
+                                             modules_note(a.mpy, a.micropython)))
     print(table(res, a.show))
     sys.exit(0 if res.ok() else 1)
 

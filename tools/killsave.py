@@ -22,7 +22,8 @@ import sys
 import tempfile
 import time
 
-from hosttools import ROOT, add_micropython_option, micropython, tool
+import hosttools
+from hosttools import LIB, add_micropython_option, add_mpy_option, build_mpy, modules_note, mp_command, mp_env, utc_now
 
 N = 20
 APP = """
@@ -42,30 +43,19 @@ asyncio.run(main())
 """.replace("COUNT", str(N))
 
 
-def build(libdir, mpy, tmp):
-    if not mpy:
-        return libdir
-    out = os.path.join(tmp, "mpy")
-    os.mkdir(out)
-    for f in sorted(os.listdir(libdir)):
-        if f.endswith(".py"):
-            subprocess.run([tool("mpy-cross"), "-o", os.path.join(out, f[:-3] + ".mpy"),
-                            os.path.join(libdir, f)], check=True)
-    return out
-
-
-def run(kills, mpy=False, seed=7, libdir=os.path.join(ROOT, "lib"), exe=None):
+def run(kills, mpy=False, seed=7, libdir=LIB, exe=None):
     """Returns (rows, ok): the table rows and whether every check passed."""
     tmp = tempfile.mkdtemp(prefix="killsave-")
     try:
-        libdir = build(libdir, mpy, tmp)
+        if mpy:
+            libdir = build_mpy(os.path.join(tmp, "mpy"), libdir)
         with open(os.path.join(tmp, "app.py"), "w") as f:
             f.write(APP)
-        env = dict(os.environ, TZ="UTC", MICROPYPATH=libdir + ":.frozen")
+        cmd, env = mp_command(["app.py"], exe=exe), mp_env([libdir])
         rnd = random.Random(seed)
         restored, broken, tmp_left, crashed = [], 0, 0, 0
         for i in range(kills + 1):
-            p = subprocess.Popen([micropython(exe), "app.py"], cwd=tmp, env=env,
+            p = subprocess.Popen(cmd, cwd=tmp, env=env,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             first = p.stdout.readline()
             go = p.stdout.readline()
@@ -102,28 +92,20 @@ def run(kills, mpy=False, seed=7, libdir=os.path.join(ROOT, "lib"), exe=None):
 
 
 def table(rows, ok):
-    w = max(len(r[0]) for r in rows)
-    lines = ["| %-*s | %-10s | %-7s |" % (w, "check", "figure", "target"),
-             "|%s|%s|%s|" % ("-" * (w + 2), "-" * 12, "-" * 9)]
-    for r in rows:
-        lines.append("| %-*s | %-10s | %-7s |" % (w, r[0], r[1], r[2]))
-    lines.append("result: %s" % ("PASS" if ok else "FAIL"))
-    return "\n".join(lines)
+    return hosttools.table(("check", "figure", "target"), rows) + "\nresult: %s" % ("PASS" if ok else "FAIL")
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--kills", type=int, default=300)
-    ap.add_argument("--mpy", action="store_true", help="modules as .mpy built by mpy-cross")
+    add_mpy_option(ap)
     ap.add_argument("--seed", type=int, default=7)
     add_micropython_option(ap)
     a = ap.parse_args()
     t = time.monotonic()
     rows, ok = run(a.kills, a.mpy, a.seed, exe=a.micropython)
-    print("killsave: %s, %s%s, %.0f s" % (time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
-                                         ".mpy" if a.mpy else "lib/*.py",
-                                         ", " + os.path.basename(a.micropython) if a.micropython else "",
-                                         time.monotonic() - t))
+    print("killsave: %s, %s, %.0f s" % (utc_now(),
+                                       modules_note(a.mpy, a.micropython), time.monotonic() - t))
     print(table(rows, ok))
     return 0 if ok else 1
 

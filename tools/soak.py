@@ -5,7 +5,7 @@ check fails.
 
     .venv/bin/python tools/soak.py [--seconds 180] [--mpy] [--heap 104K] [--no-stall] [--hog] [--micropython PATH]
 
-The board side is tools/soak/board.py (see its header for the task mix),
+The board side is mp/soak/board.py (see its header for the task mix),
 with boardinit.py and boardend.py, which it imports for the start and the
 end only. The modules come from lib/*.py (or --lib DIR), or with --mpy from
 .mpy files that mpy-cross builds into a temporary directory. The board
@@ -27,7 +27,7 @@ Unscheduled tasks that fail are restarted: runs = 1 + restarts, and hangs
 and timeouts each counted three ways (planned by the task, seen by
 on_error, shown by status()).
 
---hog: memory pressure. The same mix plus a hog (tools/soak/boardhog.py)
+--hog: memory pressure. The same mix plus a hog (mp/soak/boardhog.py)
 that every 2-5 s fills the heap completely and holds it for 50-500 ms.
 MemoryErrors in the jobs are expected then, and counted by place: a run
 that failed before its job began counts with the job's own runs (task
@@ -54,9 +54,10 @@ import sys
 import tempfile
 import time
 
-from hosttools import ROOT, add_micropython_option, micropython, tool
-LIB = os.path.join(ROOT, "lib")
-BOARD = os.path.join(ROOT, "tools", "soak")
+from hosttools import (LIB, MP, add_micropython_option, add_mpy_option, build_mpy, run_mp, strip_ansi, table,
+                       utc_now)
+
+BOARD = os.path.join(MP, "soak")
 
 HEAP_MPY = "104K"  # default heap with --mpy: the smallest that holds the soak
 HEAP_PY = "128K"  # default heap from lib/*.py (compiling needs large free blocks)
@@ -71,44 +72,29 @@ SPIKE_AFTER = 200  # ms after a hog spike still in its window (lateness)
 SPIKE_AFTER_WDT = 1000  # the same for the watchdog's gaps
 
 
-def mpy_cross(src, dest):
-    subprocess.run([tool("mpy-cross"), "-o", dest, src], check=True)
-
-
 def run_board(args):
     tmp = tempfile.mkdtemp(prefix="soak-")
     try:
-        libdir = args.lib
-        if args.mpy:
-            libdir = os.path.join(tmp, "lib")
-            os.mkdir(libdir)
-            for f in sorted(os.listdir(args.lib)):
-                if f.endswith(".py"):
-                    mpy_cross(os.path.join(args.lib, f), os.path.join(libdir, f[:-3] + ".mpy"))
-        appdir = os.path.join(tmp, "app")
-        os.mkdir(appdir)
-        for f in sorted(os.listdir(BOARD)):
-            if f.endswith(".py"):
-                mpy_cross(os.path.join(BOARD, f), os.path.join(appdir, f[:-3] + ".mpy"))
+        libdir = build_mpy(os.path.join(tmp, "lib"), args.lib) if args.mpy else args.lib
+        appdir = build_mpy(os.path.join(tmp, "app"), BOARD)
         argv = ["board", str(args.seconds), "nostall" if args.no_stall else "stall"] + (["hog"] if args.hog else [])
         code = "import sys\nsys.argv[:] = %r\nimport board\n" % (argv,)
-        cmd = [micropython(args.micropython), "-X", "heapsize=" + args.heap, "-c", code]
-        env = dict(os.environ, MICROPYPATH=libdir + ":" + appdir + ":.frozen", TZ="UTC")
         t = time.monotonic()
         try:
             # cwd: an empty directory, so that nothing there shadows a module
-            p = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True,
-                               timeout=args.seconds + 60)
+            p = run_mp(["-c", code], (libdir, appdir), args.heap, args.seconds + 60, exe=args.micropython, cwd=tmp)
             rc, out, err = p.returncode, p.stdout, p.stderr
         except subprocess.TimeoutExpired as e:
-            rc, out, err = "timeout", e.stdout or b"", e.stderr or b""
+            rc, out, err = "timeout", text(e.stdout), text(e.stderr)
         wall = time.monotonic() - t
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return rc, out.decode(errors="replace"), err.decode(errors="replace"), wall
+    return rc, out, err, wall
 
 
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
+def text(data):
+    # what a process that timed out had written (bytes, or None)
+    return (data or b"").decode(errors="replace")
 
 
 def parse(out):
@@ -124,7 +110,7 @@ def parse(out):
             if line.startswith("SOAK status-end"):
                 in_status = False
                 continue
-            plain = ANSI.sub("", line)
+            plain = strip_ansi(line)
             m = re.match(r"● (\S+): status:", plain)
             if m:
                 current = m.group(1)
@@ -211,14 +197,6 @@ def slope(points):
     if not sxx:
         return 0.0
     return sum((p[0] - mx) * (p[1] - my) for p in points) / sxx * 60000
-
-
-def table(rows, head):
-    w = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
-    fmt = "| " + " | ".join("%%-%ds" % n for n in w) + " |"
-    lines = [fmt % tuple(head), "|" + "|".join("-" * (n + 2) for n in w) + "|"]
-    lines += [fmt % tuple(str(x) for x in row) for row in rows]
-    return "\n".join(lines)
 
 
 def overlaps(a, b, windows):
@@ -614,7 +592,7 @@ def evaluate(args, rc, r, wall):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=int, default=180)
-    ap.add_argument("--mpy", action="store_true", help="modules as .mpy built by mpy-cross")
+    add_mpy_option(ap)
     ap.add_argument("--heap", help="micropython -X heapsize (default: %s with --mpy, %s from lib/*.py, "
                     "the smallest that holds it; --hog: %s, %s)" % (HEAP_MPY, HEAP_PY, HEAP_HOG, HEAP_HOG_PY))
     ap.add_argument("--no-stall", action="store_true", help="leave out the planned 1.5 s stall")
@@ -628,7 +606,7 @@ def main():
         args.heap = (HEAP_HOG if args.hog else HEAP_MPY) if args.mpy else (HEAP_HOG_PY if args.hog else HEAP_PY)
     if args.seconds < 15:
         ap.error("--seconds must be 15 or more")
-    started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    started = utc_now()
     rc, out, err, wall = run_board(args)
     if args.log:
         with open(args.log, "w") as f:
@@ -643,7 +621,7 @@ def main():
         ", " + os.path.basename(args.micropython) if args.micropython else "",
         "planned 1.5 s stall" if not args.no_stall else "no stall", started) + (
             "; hog: the heap filled every 2-5 s for 50-500 ms" if args.hog else ""))
-    print(table(rows, ("check", "figure", "target", "result")))
+    print(table(("check", "figure", "target", "result"), rows))
     if err.strip():
         print("board stderr (last lines):")
         for line in err.strip().splitlines()[-8:]:

@@ -32,9 +32,9 @@ import sys
 import time
 import tty
 
-from hosttools import link_device, unlink_device
+from hosttools import (add_micropython_option, client_connected, link_device, mp_command, mp_env, open_device,
+                       unlink_device)
 
-BIN = os.path.dirname(os.path.abspath(sys.executable))
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
 FRIENDLY_BANNER = b'Type "help()" for more information.\r\n'
 PROMPT = b">>> "
@@ -116,24 +116,12 @@ class VBoard:
     def __init__(self, board_dir, heap=None, micropython=None):
         self.dir = os.path.realpath(board_dir)
         os.makedirs(os.path.join(self.dir, "lib"), exist_ok=True)
-        self.cmd = [micropython or os.path.join(BIN, "micropython")]
-        if heap:
-            self.cmd += ["-X", "heapsize=" + heap]
-        self.cmd += ["-i", "-c", PRELUDE % self.dir]
+        self.cmd = mp_command(["-i", "-c", PRELUDE % self.dir], heap, micropython)
         # No HOME: the unix REPL keeps its history file there.
-        self.env = dict(os.environ, MICROPYPATH=".frozen")
+        self.env = mp_env()
         self.env.pop("HOME", None)
 
-        # The device side. The vboard never keeps the slave open: a closed
-        # client then shows as POLLHUP on the master, and the device can be
-        # opened again by the next client.
-        self.dev_fd, slave = os.openpty()
-        self.device = os.ttyname(slave)
-        # Raw before any client opens it, or the tty would echo our output
-        # back to us as input.
-        tty.setraw(slave)
-        os.close(slave)
-        os.set_blocking(self.dev_fd, False)
+        self.dev_fd, self.device = open_device()  # the device side
 
         self.proc = None
         self.mp_fd = None
@@ -206,9 +194,7 @@ class VBoard:
     # The client side
 
     def connected(self):
-        p = select.poll()
-        p.register(self.dev_fd, select.POLLIN)
-        return not any(ev & select.POLLHUP for _, ev in p.poll(0))
+        return client_connected(self.dev_fd)
 
     def send_dev(self, data):
         # Output nobody reads is dropped, like a USB board with no host.
@@ -364,7 +350,7 @@ def main():
     ap.add_argument("--dir", required=True, help="board filesystem root")
     ap.add_argument("--heap", help="heap size, e.g. 96K")
     ap.add_argument("--link", help="also make a symlink to the device here")
-    ap.add_argument("--micropython", help="interpreter (default: next to this Python)")
+    add_micropython_option(ap)
     args = ap.parse_args()
 
     def stop(signum, frame):

@@ -90,13 +90,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import tty
 
-from hosttools import link_device, unlink_device
+from hosttools import BOARDS, ROOT, client_connected, link_device, open_device, unlink_device
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PICO_DIR = os.path.join(ROOT, "tools", "pico")
-BOARDS = os.path.join(os.path.dirname(ROOT), "shared", "boards")
 FIRMWARE = "firmware-RPI_PICO-v1.27.0.bin"
 BOOTROM = "rp2040-bootrom-b1.bin"
 
@@ -652,22 +649,11 @@ class Bridge:
 
     def __init__(self, emu):
         self.emu = emu
-        # Never keep the slave open: a closed client then shows as POLLHUP on
-        # the master, and the next client can open the device again.
-        self.fd, slave = os.openpty()
-        self.device = os.ttyname(slave)
-        tty.setraw(slave)  # before any client, or it would echo our output
-        os.close(slave)
-        os.set_blocking(self.fd, False)
+        self.fd, self.device = open_device()
         self.to_dev = bytearray()
 
-    def connected(self):
-        p = select.poll()
-        p.register(self.fd, select.POLLIN)
-        return not any(ev & select.POLLHUP for _, ev in p.poll(0))
-
     def step(self):
-        conn = self.connected()
+        conn = client_connected(self.fd)
         if not conn:
             self.to_dev.clear()  # like a USB port with no host reading it
         p = select.poll()

@@ -13,12 +13,11 @@ import time
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-import vpico  # noqa: E402
+from conftest import MPREMOTE, ROOT, tool_module
+
+vpico = tool_module("vpico")
 
 VPICO = [sys.executable, os.path.join(ROOT, "tools", "vpico.py")]
-MPREMOTE = os.path.join(os.path.dirname(sys.executable), "mpremote")
 
 
 def missing():
@@ -173,7 +172,7 @@ def test_emulator_killed(tmp_path):
             p.run("print(1)\n")
 
 
-@pytest.mark.skipif(not os.path.exists(MPREMOTE), reason="mpremote not in the venv")
+@pytest.mark.skipif(not MPREMOTE, reason="mpremote not in the venv")
 class TestServe:
     @pytest.fixture(scope="class")
     def dev(self, tmp_path_factory):

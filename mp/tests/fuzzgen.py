@@ -1,5 +1,5 @@
 # Generated bad-input fuzz, the MicroPython side (driven by tools/fuzz.py and
-# tests/test_fuzz_gen.py, which describe the rules; summary below).
+# tests/test_fuzz.py, which describe the rules; summary below).
 #
 # Every public function of the fuzzed modules (callable names of dir(module)
 # not starting with "_" that a lib/ module defines, the names of a
@@ -42,7 +42,7 @@ ALWAYS_RUNNING = ("bg.beat", "bg.long", "bg.sched", "bg.watch")
 INSIDE = "fz.in"
 
 # ---------------------------------------------------------------- the rules
-# (summed up in tests/test_fuzz_gen.py and in tools/fuzz.py's help text)
+# (summed up in tests/test_fuzz.py and in tools/fuzz.py's help text)
 
 # Never called, with why. Everything else public is called.
 SKIP = {
@@ -119,7 +119,7 @@ _FILES = ("aioschedule.persist(path='/schedules.json') writes the host's / on th
 MUST_GIVE = {"path": _FILES, "file": _FILES, "filename": _FILES}
 
 # Known failures: bugs in lib/ this fuzz found, each with a minimal
-# reproducer in tests/test_fuzz_gen.py (marked xfail there). A failure of
+# reproducer in tests/test_fuzz.py (marked xfail there). A failure of
 # that kind in that function counts as "known", not failed; any other
 # failure of the same function still fails. Kinds: crash (the interpreter
 # died), hang, invariant (a fixture task or status() broken after the case),
@@ -127,7 +127,7 @@ MUST_GIVE = {"path": _FILES, "file": _FILES, "filename": _FILES}
 KNOWN = [
     # None now: the ones it found (a crash in datestr, hangs in aiocron,
     # clock() and set_log() taking junk, unchecked helpers) are fixed, each
-    # with a test in tests/test_fuzz_gen.py.
+    # with a test in tests/test_fuzz.py.
 ]
 
 

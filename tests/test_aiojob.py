@@ -3,29 +3,7 @@
 
 import re
 
-from test_aioschedule import TOL, plain
-
-HEAD = """
-import asyncio, time, sys, micropython, aioctl, aioschedule
-T0 = [time.ticks_ms()]
-log = []
-
-def ms():
-    return time.ticks_diff(time.ticks_ms(), T0[0])
-
-def starts(tag):
-    return [t for t, g in log if g == tag]
-
-async def job(tag, run_ms=0):
-    log.append((ms(), tag))
-    if run_ms:
-        await asyncio.sleep_ms(run_ms)
-    return tag
-
-async def loop(**kw):
-    T0[0] = time.ticks_ms()
-    await aioschedule.schedule_loop(**kw)
-"""
+from helpers import TOL, plain
 
 
 def near(got, want):
@@ -33,7 +11,8 @@ def near(got, want):
 
 
 def test_job_sets_its_next_run_and_its_result_stays(mp):
-    out = mp.run(HEAD + """
+    out = mp.run("""
+from joblog import *
 runs = [0]
 
 async def again():
@@ -64,7 +43,8 @@ asyncio.run(main())
 
 def test_next_run_keeps_the_grid_from_the_new_start(mp):
     # An interval schedule goes on every `repeat` from the start the job chose.
-    out = mp.run(HEAD + """
+    out = mp.run("""
+from joblog import *
 async def shift():
     log.append((ms(), "shift"))
     if len(starts("shift")) == 1:
@@ -86,10 +66,11 @@ asyncio.run(main())
 
 def test_next_run_at_a_wall_clock_time(mp):
     # The wall clock is set so that the next whole second is 60 ms away.
-    out = mp.run(HEAD + """
+    out = mp.run("""
+from joblog import *
+import wallclock
 W = 1800000000 * 1000 + 940
-t0 = time.ticks_ms()
-aioschedule.clock(wall_ms=lambda: W + time.ticks_diff(time.ticks_ms(), t0))
+wallclock.start(W)
 
 async def at():
     log.append((ms(), "at"))
@@ -117,7 +98,8 @@ asyncio.run(main())
 
 
 def test_plain_functions_are_scheduled_and_block_the_loop(mp):
-    out = mp.run(HEAD + """
+    out = mp.run("""
+from joblog import *
 def blocking(n):
     # a plain function: the whole loop waits while it runs
     log.append((ms(), "blocking"))
@@ -143,7 +125,8 @@ asyncio.run(main())
 
 
 def test_retries_with_backoff_then_give_up_until_the_next_run(mp):
-    out = mp.run(HEAD + """
+    out = mp.run("""
+from joblog import *
 import minilog
 w = minilog.Logger("w", sys.stdout)
 n = [0]
@@ -179,7 +162,8 @@ asyncio.run(main())
 def test_a_retry_comes_before_the_next_regular_run(mp):
     # The retry wait (1 s) is longer than the period: the retry comes just
     # before the next regular run (which finds it running), or is that run.
-    out = mp.run(HEAD + """
+    out = mp.run("""
+from joblog import *
 async def bad():
     log.append((ms(), "bad"))
     await asyncio.sleep_ms(5)
@@ -202,7 +186,8 @@ asyncio.run(main())
 
 
 def test_timeout_cancels_the_run_and_counts_as_failed(mp):
-    out = mp.run(HEAD + """
+    out = mp.run("""
+from joblog import *
 cleaned = []
 
 async def hang(tag):
@@ -243,7 +228,8 @@ asyncio.run(main())
 
 
 def test_stop_during_a_timeout_is_a_stop(mp):
-    out = mp.run(HEAD + """
+    out = mp.run("""
+from joblog import *
 async def main():
     aioctl.add(job, "t", 1000, name="t", _timeout=0.05)
     await asyncio.sleep_ms(10)
@@ -259,7 +245,8 @@ asyncio.run(main())
 
 
 def test_priority_starts_first_and_gets_the_free_slot(mp):
-    out = mp.run(HEAD + """
+    out = mp.run("""
+from joblog import *
 async def main():
     # due at once, no limit: higher priority starts first
     for i, p in enumerate((0, 5, -1, 2)):
@@ -283,7 +270,8 @@ asyncio.run(main())
 
 
 def test_max_concurrent_holds_and_the_wait_shows(mp):
-    out = mp.run(HEAD + """
+    out = mp.run("""
+from joblog import *
 running = [0, 0]  # now, most at once
 
 async def work(i):
@@ -313,7 +301,8 @@ asyncio.run(main())
 
 
 def test_conflict_rules(mp):
-    out = mp.run(HEAD + """
+    out = mp.run("""
+from joblog import *
 async def main():
     aioctl.add(job, "c", name="c")
     print(aioschedule.schedule("c", start_in=1))
@@ -350,7 +339,8 @@ asyncio.run(main())
 
 
 def test_shutdown_waits_then_stops_and_reports(mp):
-    out = mp.run(HEAD + """
+    out = mp.run("""
+from joblog import *
 async def main():
     aioctl.add(job, "fast", 20, name="fast")
     aioctl.add(job, "slow", 1000, name="slow")
@@ -387,7 +377,8 @@ asyncio.run(main())
     assert lines[3] == "later ran 1 0"  # the missed start runs (misfire="run"); "queued" was a one-off
 
 
-TRIGGER = HEAD + """
+TRIGGER = """
+from joblog import *
 import gc
 fired = [0]
 
@@ -470,7 +461,8 @@ asyncio.run(main())
 
 
 def test_progress_bar_in_status(mp):
-    out = mp.run(HEAD + """
+    out = mp.run("""
+from joblog import *
 async def upload():
     aioctl.progress(0.6, "uploading")
     await asyncio.sleep_ms(30)
@@ -509,7 +501,8 @@ asyncio.run(main())
 
 
 def test_bad_input_is_named_and_everything_carries_on(mp):
-    out = mp.run(HEAD + """
+    out = mp.run("""
+from joblog import *
 async def main():
     aioctl.add(job, "tick", name="tick")
     aioschedule.schedule("tick", start_in=0.01, repeat=0.01)
@@ -558,7 +551,8 @@ asyncio.run(main())
 
 
 def test_policies_cost_nothing_until_used(mp):
-    out = mp.run(HEAD + """
+    out = mp.run("""
+from joblog import *
 async def main():
     aioctl.add(job, "a", name="a")
     aioschedule.schedule("a", start_in=0.01, repeat=0.01, jitter=0, times=2)
@@ -591,7 +585,8 @@ def test_a_queued_start_of_a_task_started_meanwhile_counts_as_skipped(mp):
     # meanwhile (aioctl.start), the waiting start is dropped when its turn
     # comes: it is counted as skipped, not lost (the 96K soak's accounting
     # was short by these).
-    out = mp.run(HEAD + """
+    out = mp.run("""
+from joblog import *
 import aiocron
 
 async def main():
@@ -610,3 +605,72 @@ async def main():
 asyncio.run(main())
 """)
     assert out.strip() == "True True 0 1", out
+
+
+# ------------------------------------------- what a board does
+# The heap full at the worst moment, files written by someone else, weeks
+# of uptime, jobs that raise anything: each test failed on the code before
+# the fix it names.
+
+
+def test_a_timeout_that_comes_on_a_full_heap_still_ends_the_run(mp):
+    # The timeout of a run comes while the heap is full: the run still ends
+    # as failed with TimeoutError, and the task that times it out does not
+    # die with a MemoryError ("Task exception wasn't retrieved", the run
+    # going on past its timeout). Found by the soak's hog mode.
+    out = mp.run("""
+import asyncio, micropython, aioctl
+seen = [None]
+def handler(loop, ctx):
+    # a task died: its exception's type (no allocation: the heap may be full)
+    seen[0] = type(ctx.get("exception")).__name__
+async def job(n):
+    await asyncio.sleep_ms(n)
+    micropython.heap_lock()          # from before the timeout (50 ms) to 150 ms
+    try:
+        await asyncio.sleep_ms(150)
+    finally:
+        micropython.heap_unlock()
+async def main():
+    asyncio.get_event_loop().set_exception_handler(handler)
+    aioctl.add(job, 1, _timeout=0.05, name="a")
+    aioctl.add(job, 2, _timeout=0.05, _heartbeat=1, name="b")  # more for the run to keep
+    await asyncio.sleep_ms(400)
+    for n in ("a", "b"):
+        t = aioctl.group()[n]
+        print(n, t[aioctl.STATE] == aioctl.ERROR, type(t[aioctl.EXC]).__name__, seen[0])
+asyncio.run(main())
+""")
+    text = out + mp.last.stderr
+    assert "Task exception" not in text, text
+    assert out.splitlines() == ["a True TimeoutError None", "b True TimeoutError None"], text
+
+
+def test_a_run_that_ends_on_a_full_heap_stops_its_timeout_quietly(mp):
+    # A run with a timeout ends while the heap is full: the task that would
+    # time it out is cancelled then, and asyncio makes the CancelledError it
+    # throws in only there, which fails on a full heap: that task must not
+    # die of the MemoryError ("Task exception wasn't retrieved"). Found by
+    # the soak's hog mode (600 s).
+    out = mp.run("""
+import asyncio, micropython, aioctl
+seen = [None]
+def handler(loop, ctx):
+    # a task died: its exception's type (no allocation: the heap may be full)
+    seen[0] = type(ctx.get("exception")).__name__
+async def job():
+    await asyncio.sleep_ms(10)
+    micropython.heap_lock()          # the run ends with the heap full
+async def main():
+    asyncio.get_event_loop().set_exception_handler(handler)
+    aioctl.add(job, _timeout=1)
+    await asyncio.sleep_ms(50)
+    micropython.heap_unlock()
+    await asyncio.sleep_ms(20)
+    t = aioctl.group()["job"]
+    print(t[aioctl.STATE] == aioctl.DONE, seen[0])
+asyncio.run(main())
+""")
+    text = out + mp.last.stderr
+    assert "Task exception" not in text, text
+    assert out.splitlines() == ["True None"], text

@@ -1,0 +1,15 @@
+# fill() takes every free byte of the heap, for tests of what the library
+# does when memory runs out at the worst moment.
+
+
+def fill():
+    # Returns what holds the bytes: a chain of pairs (a list would need ever
+    # larger blocks to grow). Drop it to free them.
+    junk = None
+    for size in (4096, 256, 16, 1):
+        try:
+            while True:
+                junk = (junk, bytearray(size))
+        except MemoryError:
+            pass
+    return junk
