@@ -129,11 +129,18 @@ def deploy(device, dest, src, build):
     mpremote(device, "fs", "cp", *[mpy for _, mpy in files], ":" + dest + "/")
 
     # Sizes as the board sees them, and the file each module imports from.
+    # Each module is let go after its check: all of them at once need more
+    # RAM than an application that uses them (some are loaded for a call).
     check = (
-        "import os\n"
+        "import os, sys, gc\n"
         "for n in %r:\n"
         " m=__import__(n)\n"
         " print(n, os.stat(%r+'/'+n+'.mpy')[6], m.__file__)\n"
+        " m=None\n"
+        " for k in list(sys.modules):\n"
+        "  if k.startswith('aio') and k != 'aiorepl':\n"
+        "   sys.modules.pop(k)\n"
+        " gc.collect()\n"
     ) % (names, dest)
     out = mpremote(device, "exec", check)
     seen = {}
