@@ -36,22 +36,10 @@ def arch_name(n):
 
 
 def compile_all(src, build):
-    os.makedirs(build, exist_ok=True)
-    out = []
-    for f in sorted(os.listdir(src)):
-        if not f.endswith(".py"):
-            continue
-        py = os.path.join(src, f)
-        mpy = os.path.join(build, f[:-3] + ".mpy")
-        # -s: the source name the board keeps (tracebacks, an interned name
-        # per module) is "aioctl.py", not this machine's path to it
-        p = subprocess.run([tool("mpy-cross"), "-s", f, "-o", mpy, py], capture_output=True, text=True)
-        if p.returncode:
-            raise DeployError("mpy-cross failed on %s:\n%s" % (py, p.stderr.strip()))
-        out.append((py, mpy))
-    if not out:
-        raise DeployError("no .py files in %s" % src)
-    return out
+    # [(each src/*.py, the .mpy built of it)]
+    build_mpy(build, src)
+    return [(os.path.join(src, f), os.path.join(build, f[:-3] + ".mpy")) for f in sorted(os.listdir(src))
+            if f.endswith(".py")]
 
 
 def mpy_header(path):

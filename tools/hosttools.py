@@ -46,6 +46,8 @@ def build_mpy(dest, src=LIB, mpy_cross=None):
     dest. BuildError if src has no .py file or mpy-cross fails on one."""
     # No -march: bytecode alone, so the same files load on the 64-bit and
     # 32-bit unix ports and on the Pico (as deploy.py checks on a board).
+    # -s: the source name an .mpy carries (in tracebacks, and one interned
+    # name per module on the board) is "aioctl.py", not this host's path.
     names = sorted(f for f in os.listdir(src) if f.endswith(".py"))
     if not names:
         raise BuildError("no .py files in %s" % src)
@@ -53,7 +55,8 @@ def build_mpy(dest, src=LIB, mpy_cross=None):
     exe = mpy_cross or tool("mpy-cross")
     for f in names:
         py = os.path.join(src, f)
-        p = subprocess.run([exe, "-o", os.path.join(dest, f[:-3] + ".mpy"), py], capture_output=True, text=True)
+        p = subprocess.run([exe, "-s", f, "-o", os.path.join(dest, f[:-3] + ".mpy"), py], capture_output=True,
+                           text=True)
         if p.returncode:
             raise BuildError("mpy-cross failed on %s:\n%s" % (py, (p.stderr or p.stdout).strip()))
     return dest
