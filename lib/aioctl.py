@@ -92,10 +92,14 @@ _last = 0  # the last _now()
 def _now():
     # Whole seconds of time.time() (a float on unix, an int on boards). It
     # allocates (a float; on 32-bit boards a long int): on a full heap it
-    # gives the last time it read, so a run's bookkeeping never fails.
+    # gives the last time it read, so a run's bookkeeping never fails. The
+    # records of one second share one int object (on a 32-bit board a long
+    # int takes 32 B, in every task record).
     global _last
     try:
-        _last = int(time.time())
+        n = int(time.time())
+        if n != _last:
+            _last = n
     except MemoryError:
         pass
     return _last
