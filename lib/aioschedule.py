@@ -54,6 +54,8 @@ _LAZY = {"trigger": "aiojob", "shutdown": "aiojob", "next_run": "aiojob", "watch
 _LATE = const(1000)  # ms late before a start counts as missed
 _CHECK = const(60000)  # ms between clock checks while wall-clock schedules exist
 
+_NUMBER = (int, float)  # built once: a tuple in a call would be garbage at each
+_TIME = (tuple, list)
 _ticks = time.ticks_ms
 _diff = time.ticks_diff
 _ms = 0  # the scheduler's clock: ms that never wrap
@@ -233,10 +235,12 @@ def _kill(s):
 def _seconds(what, v):
     # A number of seconds (int or float, never a bool) as ms. At most 10**9 s
     # (31 years): dates further out overflow the port's localtime().
-    if v is True or v is False or not isinstance(v, (int, float)):
+    if v is True or v is False or not isinstance(v, _NUMBER):
         raise TypeError("aioschedule: %s must be a number of seconds, not %r" % (what, v))
     if not 0 <= v <= 1000000000:
         raise ValueError("aioschedule: %s %r is %s" % (what, v, "negative" if v < 0 else "more than 10**9 s"))
+    if type(v) is int:
+        return v * 1000  # no float made
     return int(v * 1000 + 0.5)  # 1.001 s is 1001 ms (1.001 * 1000 is 1000.999...)
 
 
@@ -285,7 +289,7 @@ def _make(name, start_in, repeat, opts):
                 break
         x, soft = aiospec.options(start_in, repeat, opts)
     at = None
-    if isinstance(start_in, (tuple, list)):
+    if isinstance(start_in, _TIME):
         import aiocron
 
         at = aiocron.epoch(start_in)  # a wall-clock time: checked, in epoch seconds
