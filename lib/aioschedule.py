@@ -24,6 +24,7 @@ _EVERY = const(3)  # ms between starts; 0: once
 _FLAG = const(4)
 _RUNS = const(5)
 _SKIPPED = const(6)  # starts dropped: the last run still going, or missed while blocked
+_TASK = const(7)  # the task's aioctl record, or None until it is added (schedule_task)
 # The last start is the task's own aioctl SINCE: not kept twice.
 
 # _FLAG
@@ -319,7 +320,7 @@ def _make(name, start_in, repeat, opts):
         x[_X_AT] = at
     _changes += 1
     _seq += 1
-    s = [ms, _seq, name, every, _PENDING, 0, 0]
+    s = [ms, _seq, name, every, _PENDING, 0, 0, aioctl.group().get(name)]
     old = _active.pop(name, None)
     if old:
         _kill(old)
@@ -402,7 +403,11 @@ def _fire(s, now, log):
         nxt, xn = s[:], x[:]
         aiocron.next_wall(nxt, xn, now)
         nxt[_SKIPPED] -= s[_SKIPPED]  # the starts it collapsed into this one
-    t = aioctl.group().get(name)
+    # The record itself, not a look-up by name at each start: a task keeps
+    # its record until aioctl.delete() or reset(), which remove its schedule.
+    t = s[_TASK]
+    if t is None:
+        t = s[_TASK] = aioctl.group().get(name)
     ran = False
     if x and x[_X_GRACE] is not None and now - s[_DUE] > max(x[_X_GRACE], _LATE):
         s[_SKIPPED] += 1  # missed by more than its grace: dropped (misfire rule)

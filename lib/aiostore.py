@@ -361,7 +361,7 @@ def _put(name, r):
     if spec is not None or r[3] is not None or r[4] or r[_R_AT] is not None or r[_R_LEFT] is not None:
         x = [binascii.unhexlify(spec) if spec is not None else None, r[_R_AT], r[_R_LEFT], r[3], r[4], 0]
     now = _s._now()
-    s = [now + r[_R_DUE] - _s._wall(), 0, name, r[1], _LIVE, r[_R_RUNS], r[_R_SKIPPED]]
+    s = [now + r[_R_DUE] - _s._wall(), 0, name, r[1], _LIVE, r[_R_RUNS], r[_R_SKIPPED], None]
     pol = r[5]
     if pol or aioctl.jobs:
         import aiojob
