@@ -237,7 +237,9 @@ class _Run:
         self._end(state, res)
         if fatal is not None:
             raise fatal  # recorded; Ctrl-C and sys.exit() still stop the application
-        raise self._finish()
+        e = self.done  # as _finish() gives it, without a call at every run's end
+        e.__traceback__ = None
+        raise e
 
     def _end(self, state, res):
         # The run has ended: record how. Nothing here may raise, not even on a

@@ -447,7 +447,8 @@ def _fire(s, now, log):
     n = (now - base) // every + 1
     s[_SKIPPED] += n - 1
     s[_DUE] = base + n * every
-    _base(s, x)
+    if x:
+        _base(s, x)
     return True
 
 
