@@ -225,6 +225,7 @@ def _push(s):
 def _kill(s):
     global _dead, _changes
     _changes += 1
+    s[_TASK] = None  # a dead record may wait in the heap: it must not keep a deleted task's record
     if s[_FLAG] == _LIVE:
         s[_FLAG] = _DEAD
         _dead += 1
