@@ -1,7 +1,7 @@
 # For freezing into firmware: include("path/to/this/manifest.py") in a board's
 # manifest. The same modules as package.json (mip).
 metadata(
-    version="0.2.0",
+    version="0.3.0",
     description="Create, schedule, stop and inspect asyncio tasks, with a log for them.",
 )
 
@@ -16,3 +16,4 @@ module("aiowatch.py", base_path="lib")
 module("aiostatus.py", base_path="lib")
 module("aioinfo.py", base_path="lib")
 module("aiostore.py", base_path="lib")
+module("aiowall.py", base_path="lib")

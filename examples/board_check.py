@@ -1,7 +1,8 @@
 # A quick check that aioctl works on a board: two short tasks, one that
 # returns a value and one that fails, then the status of both.
 #
-#   mpremote run examples/board_check.py
+#   mpremote run examples/board_check.py       (a board with the library in /lib)
+#   tools/run.sh mp examples/board_check.py    (unix port)
 
 import asyncio
 import aioctl

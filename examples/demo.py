@@ -1,9 +1,12 @@
-# The seed document's example, on a bare unix port: scheduled tasks, a
-# watcher that restarts a failing task, a task stopped and started again,
-# a job that shows its progress and is retried, a run started by an
-# interrupt, and the aioctl.status() tree printed as it all happens. Ends by
-# itself after about 13 s. Uses aiorepl and micropython-lib logging when they are
-# installed; examples/minilog.py otherwise.
+# asyncmd's example on a bare unix port: scheduled tasks, a watcher that
+# restarts a failing task, a task stopped and started again, a job that
+# shows its progress and is retried, a run started by an interrupt, and the
+# aioctl.status() tree printed as it all happens. Ends by itself after about
+# 13 s. Uses micropython-lib logging when it is installed (examples/minilog.py
+# otherwise), and adds an aiorepl prompt when aiorepl is installed.
+#
+#   tools/run.sh demo                         (unix port)
+#   mpremote run examples/demo.py             (a board with the library in /lib)
 
 import asyncio
 import sys

@@ -1,8 +1,12 @@
 # A stand-in for micropython-lib's logging, for where it is not installed
-# (on a board: mpremote mip install logging). It has the part the examples
-# and aioschedule's loops use: Logger(name).debug/info/warning/error(msg,
-# *args), writing "date [name] [LEVEL] msg" lines, as the seed example's
-# logging.basicConfig format does, to a stream (default aiolog.streamlog).
+# (mpremote mip install logging gets the real one). It has the part the
+# examples and aioschedule's loops use: Logger(name).debug/info/warning/
+# error(msg, *args), writing "date [name] [LEVEL] msg" lines, as
+# examples/seed.py's logging.basicConfig format does, to a stream (default
+# aiolog.streamlog). Not run by itself: with examples/ on the path,
+#
+#   from minilog import Logger
+#   log = Logger("app")                 # then pass alog=log to the loops
 
 from aiolog import datestr, streamlog
 

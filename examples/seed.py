@@ -1,13 +1,30 @@
-# The seed document's full example, exactly as written there. It needs
-# aiorepl and micropython-lib's logging (mpremote mip install aiorepl logging);
-# examples/demo.py is the same on a bare unix port.
+# asyncmd's full example: tasks added by name, two schedules, the watcher
+# and the scheduler, with an aiorepl prompt where `import aioctl` and
+# `aioctl.status()` show the tasks while they run.
+#
+#   tools/run.sh mp examples/seed.py          (unix port)
+#   mpremote run examples/seed.py             (a board with the library in /lib)
+#
+# It needs micropython-lib's aiorepl and logging: `mpremote mip install
+# aiorepl logging` on a board, `.venv/bin/micropython -m mip install aiorepl
+# logging` for the unix port (both need a network). examples/demo.py does
+# the same without them.
+import sys
+
+try:
+    import aiorepl
+    import logging
+except ImportError as e:
+    print("examples/seed.py needs micropython-lib's aiorepl and logging (%s). Get them with" % e)
+    print("  mpremote mip install aiorepl logging                  (on a board)")
+    print("  .venv/bin/micropython -m mip install aiorepl logging  (for the unix port)")
+    print("or run examples/demo.py, which needs neither: tools/run.sh demo")
+    sys.exit(1)
+
 import aioctl
 import aioschedule
 import uasyncio as asyncio
-import aiorepl
 from aiolog import streamlog
-import logging
-import sys
 import time
 
 

@@ -1,7 +1,9 @@
-# aiocron: wall-clock calendar specs and the times they next match, and the
-# wall-clock side of aioschedule (calendars, time-tuple starts, utc_offset,
-# clock jumps, misfire/times/jitter options). aioschedule imports it only
-# when a schedule needs it, so interval-only boards never load it.
+# aiocron: calendar arithmetic: the times a calendar spec matches, and
+# epoch seconds <-> time tuples at a fixed UTC offset. It imports nothing of
+# the scheduler: `import aiocron` alone loads this module and no other.
+# Its other public names are loaded on first use (_LAZY below): cron() and
+# compile() from aiospec, utc_offset() and clock_set() from the scheduler's
+# wall-clock side (aiowall), info() and next_runs() from aioinfo.
 #
 #   spec = aiocron.cron("*/15 8-18 * * 1-5")       # min hour mday month wday
 #   spec = aiocron.compile(hrs=6, wday=range(5))   # 06:00:00 on weekdays
@@ -19,35 +21,41 @@
 import time
 from micropython import const
 
-# Byte offsets of the bitmaps; value v is bit v & 7 of byte off + (v >> 3).
-# aiospec, which builds specs, has the same layout.
+# A spec's layout: byte offsets of the bitmaps; value v is bit v & 7 of
+# byte off + (v >> 3). aiospec, which builds specs, keeps compile-time
+# copies (checked by tests/test_layers.py).
 _SEC = const(0)  # 0-59
 _MIN = const(8)  # 0-59
 _HR = const(16)  # 0-23
 _MDAY = const(19)  # 1-31
 _MON = const(23)  # 1-12
 _WDAY = const(25)  # 0-6, Monday = 0
-_FLAG = const(26)
+_RULE = const(26)
 _LEN = const(27)
+_OR = const(1)  # _RULE: a day matches if mday _OR wday matches (cron's rule)
 
-_OR = const(1)  # _FLAG: a day matches if mday OR wday matches (cron's rule)
+_LAZY = ("aiospec", "cron", "compile", "aiowall", "utc_offset", "clock_set", "aioinfo", "next_runs", "info")
+
+
+def __getattr__(attr):
+    from aioctl import lazy_attr  # when a call needs it: importing aiocron loads nothing else
+
+    return lazy_attr(_LAZY, attr)
 
 # Gregorian weekdays and leap years repeat every 400 years: a spec that has
-# not matched by then never will (aiospec rejects such specs; this is a guard).
+# not matched by then never will (aiospec.check_spec rejects such specs; this is a guard).
 _YEARS = const(400)
 
 # Days from the port's epoch to 1970-01-01: 2000-epoch ports count 10957
 # fewer. gmtime is UTC on every port, so this does not depend on the host TZ.
-_EPOCH = (
-    10957 * 86400 if getattr(time, "gmtime", time.localtime)(0)[0] == 2000 else 0
-)
+_EPOCH = 10957 * 86400 if getattr(time, "gmtime", time.localtime)(0)[0] == 2000 else 0
 
 
 def _leap(y):
     return y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
 
 
-def _mlen(y, m):
+def month_len(y, m):
     if m == 2:
         return 29 if _leap(y) else 28
     # 31 for 1, 3, 5, 7, 8, 10, 12: odd months, then even ones from August
@@ -80,11 +88,11 @@ def _date(dn):
     return y, m, dn - _yday(y, m) + 1
 
 
-def _has(spec, off, v):
+def has(spec, off, v):
     return spec[off + (v >> 3)] >> (v & 7) & 1
 
 
-def _scan(spec, off, v, end):
+def scan(spec, off, v, end):
     # The first set value >= v and < end, or -1
     while v < end:
         if spec[off + (v >> 3)] >> (v & 7) & 1:
@@ -116,12 +124,12 @@ def next_time(spec, after, offset=0):
     mi = s // 60 % 60
     s %= 60
     end = y + _YEARS
-    orday = spec[_FLAG] & _OR
+    orday = spec[_RULE] & _OR
     while y < end:
         if m > 12:
             y += 1
             m = 1
-        v = _scan(spec, _MON, m, 13)
+        v = scan(spec, _MON, m, 13)
         if v != m:
             if v < 0:
                 m = 13  # next year
@@ -131,7 +139,7 @@ def next_time(spec, after, offset=0):
             m = v
             d = 1
             h = mi = s = 0
-        n = _mlen(y, m)
+        n = month_len(y, m)
         if d > n:
             m += 1
             d = 1
@@ -140,8 +148,8 @@ def next_time(spec, after, offset=0):
         wd = (_y0(y) + _yday(y, m) + d + 2) % 7  # 1970-01-01 was a Thursday (3)
         v = d
         while d <= n:
-            md = _has(spec, _MDAY, d)
-            wm = _has(spec, _WDAY, wd)
+            md = has(spec, _MDAY, d)
+            wm = has(spec, _WDAY, wd)
             if (md | wm) if orday else (md & wm):
                 break
             d += 1
@@ -150,7 +158,7 @@ def next_time(spec, after, offset=0):
             h = mi = s = 0
             if d > n:
                 continue
-        v = _scan(spec, _HR, h, 24)
+        v = scan(spec, _HR, h, 24)
         if v < 0:
             d += 1
             h = mi = s = 0
@@ -158,7 +166,7 @@ def next_time(spec, after, offset=0):
         if v != h:
             h = v
             mi = s = 0
-        v = _scan(spec, _MIN, mi, 60)
+        v = scan(spec, _MIN, mi, 60)
         if v < 0:
             h += 1
             mi = s = 0
@@ -166,7 +174,7 @@ def next_time(spec, after, offset=0):
         if v != mi:
             mi = v
             s = 0
-        v = _scan(spec, _SEC, s, 60)
+        v = scan(spec, _SEC, s, 60)
         if v < 0:
             mi += 1
             s = 0
@@ -198,202 +206,37 @@ def localtime(t, offset=0):
 def mktime(tm, offset=0):
     # The inverse of localtime(): a time tuple (6 to 9 items) at UTC + offset
     # -> epoch seconds.
-    _tm("mktime:", tm, 6)
+    check_time("mktime:", tm, 6)
     if type(offset) is not int or abs(offset) > 86400:
         raise ValueError("mktime: offset %r is not seconds within a day" % (offset,))
     y, m, d, h, mi, s = tm[:6]
     return (_y0(y) + _yday(y, m) + d - 1) * 86400 + h * 3600 + mi * 60 + s - offset - _EPOCH
 
 
-# The wall-clock side of aioschedule. It works on aioschedule's records; the
-# layout below is aioschedule's (_DUE, _NAME, _FLAG, _LIVE, _X_*).
-_S_DUE = const(0)
-_S_FLAG = const(4)
-_S_LIVE = const(0)
-_X_SPEC = const(0)
-_X_AT = const(1)
-_X_JITTER = const(4)
-_X_BASE = const(5)
-_CHECK = const(60000)  # ms between clock checks while wall-clock schedules exist
-_JUMP = const(2000)  # ms of wall-clock change beyond ticks progress that is a jump
-
-_LAZY = {"cron": "aiospec", "compile": "aiospec", "next_runs": "aioinfo", "info": "aioinfo"}
-min_year = 2024  # a wall clock reading an earlier year is not set yet
-# Scheduler ms of the last clock check, and of the reading of _wall_then
-# (on aioschedule's clock: in its _clocked list, which shifts them).
-_times = [None, None]
-_wall_then = None  # wall ms then
-_walls = 0  # wall-clock schedules seen then (0: none)
-_changes = -1  # aioschedule._changes then
-
-import aioschedule as _s
-from aiolog import _lazy_attr
-
-_s._clocked.append(_times)
-
-
-def __getattr__(attr):
-    # cron() and compile() live in aiospec, which aioschedule lets go once
-    # the schedules are made; next_runs() and info() (for the REPL and tests)
-    # in aioinfo, let go after each call (aiolog._lazy).
-    return _lazy_attr(_LAZY, attr)
-
-
-def _tm(what, tm, least=8):
+def check_time(what, tm, least=8):
     # A time tuple: 8 items as boards give it, 9 on unix (mktime: 6 do).
     ok = isinstance(tm, tuple) and least <= len(tm) <= 9
     if ok:
         for v in tm:
             if type(v) is not int:
                 ok = False
-    if not (ok and 1970 <= tm[0] < 2200 and 1 <= tm[1] <= 12 and 1 <= tm[2] <= _mlen(tm[0], tm[1])
+    if not (ok and 1970 <= tm[0] < 2200 and 1 <= tm[1] <= 12 and 1 <= tm[2] <= month_len(tm[0], tm[1])
             and 0 <= tm[3] < 24 and 0 <= tm[4] < 60 and 0 <= tm[5] < 62):
         raise ValueError("%s %r is not a time tuple" % (what, tm))
 
 
-def epoch(tm):
-    # schedule()'s time-tuple start_in -> epoch seconds: at utc_offset() if
-    # set, else the port's own mktime.
-    _tm("schedule: start_in", tm)
-    off = _s._offset
-    return int(time.mktime(tm)) if off is None else mktime(tm, off)
+# Is the wall clock set? A board's clock reads 1970 or 2000 until NTP or an
+# RTC sets it: wall-clock schedules and saved schedules wait until it reads
+# min_year or later (clock_check changes it).
+min_year = 2024
 
 
-def _random(ms):
-    import random
-
-    return random.getrandbits(30) % (ms + 1)
-
-
-def base(s, x):
-    # Keeps the jitter-free due time and adds this start's jitter.
-    x[_X_BASE] = s[_S_DUE]
-    if x[_X_JITTER]:
-        s[_S_DUE] += _random(x[_X_JITTER])
-
-
-def _local(t):
-    # Epoch seconds -> time tuple in the schedules' local time.
-    off = _s._offset
-    return time.localtime(t) if off is None else localtime(t, off)
-
-
-def next_wall(s, x, now, first=False):
-    # Sets a calendar schedule's due time: the first match after the later of
-    # now and its last start. While the wall clock is not set, looks again in
-    # _CHECK ms instead.
-    wall = _s._wall() // 1000
-    if _local(wall)[0] < min_year:
-        x[_X_AT] = None
-        s[_S_DUE] = now + _CHECK
-        return
-    off = _s._offset or 0
-    at = x[_X_AT]
-    if first or at is None:
-        at = next_time(x[_X_SPEC], wall, off)
-    else:
-        # Past the last start; starts missed meanwhile (the loop was blocked
-        # or the clock jumped) collapse into the one that just ran: counted.
-        at = next_time(x[_X_SPEC], at, off)
-        n = 0
-        while at <= wall:
-            n += 1
-            if n > 1000:  # a long jump: not worth counting one by one
-                at = next_time(x[_X_SPEC], wall, off)
-                break
-            s[6] += 1
-            at = next_time(x[_X_SPEC], at, off)
-    x[_X_AT] = at
-    s[_S_DUE] = now + at * 1000 - _s._wall()
-    base(s, x)
-
-
-def latest(x, wall):
-    # The last start of calendar extras x at or before wall (epoch s), from
-    # its next start x[_X_AT] on (which is at or before wall).
-    if type(x) is not list or len(x) != 6 or type(x[_X_AT]) is not int or type(wall) is not int:
-        raise ValueError("latest: %r, %r are not a calendar's options and an epoch second" % (x, wall))
-    at = x[_X_AT]
-    off = _s._offset or 0
-    for _ in range(1000):  # a long time stopped: its latest of the first 1000 is enough
-        nxt = next_time(x[_X_SPEC], at, off)
-        if nxt > wall:
-            break
-        at = nxt
-    return at
-
-
-def check_clock(now):
-    # Compares wall-clock progress with ticks progress, at most once a
-    # _CHECK (reading the wall clock allocates on boards), and recomputes the
-    # wall-clock schedules after a jump (NTP, RTC set). True while any exist.
-    global _walls, _changes
-    if _times[0] is not None and now - _times[0] < _CHECK and _s._changes == _changes:
-        return _walls
-    _times[0] = now
-    _changes = _s._changes
-    _walls = 0
-    for x in _s._extras.values():
-        if x[_X_SPEC] or x[_X_AT] is not None:
-            _walls = 1
-            break
-    if not _walls:
-        return False
-    wall = _s._wall()
-    if _wall_then is not None and abs(wall - _wall_then - (now - _times[1])) > _JUMP:
-        _rewall(now)
-    _clock_read(now, wall)
-    return True
-
-
-def _clock_read(now, wall):
-    global _wall_then
-    _times[1] = now
-    _wall_then = wall
-
-
-def _rewall(now):
-    for name, x in list(_s._extras.items()):
-        s = _s._active.get(name)
-        if s is None or s[_S_FLAG] != _S_LIVE or not (x[_X_SPEC] or x[_X_AT] is not None):
-            continue
-        _s._kill(s)
-        s = s[:]
-        if x[_X_AT] is None:
-            next_wall(s, x, now, True)
-        else:
-            # The same wall-clock second, seen from the new clock.
-            s[_S_DUE] = now + x[_X_AT] * 1000 - _s._wall()
-            base(s, x)
-        _s._active[name] = s
-        _s._push(s)
-
-
-def clock_set():
-    # Call after setting the wall clock (NTP, machine.RTC): wall-clock
-    # schedules are recomputed now rather than at the next check.
-    now = _s._now()
-    _rewall(now)
-    _clock_read(now, _s._wall())
-    _s._loop_nap.wake()
-
-
-def utc_offset(seconds=None):
-    # Local time = UTC + seconds for every wall-clock schedule (calendars,
-    # time tuples, next_runs). None: the port's own localtime/mktime for time
-    # tuples, UTC for calendars.
-    if seconds is not None and (type(seconds) is not int or abs(seconds) > 14 * 3600):
-        raise ValueError("utc_offset: %r is not a number of seconds within 14 hours" % (seconds,))
-    _s._offset = seconds
-    for x in _s._extras.values():
-        if x[_X_SPEC]:
-            x[_X_AT] = None  # the next start, again, in the new local time
-    clock_set()
+def clock_is_set(wall_s):
+    # wall_s: epoch seconds of the port (time.time())
+    return _epoch_in("clock_is_set", wall_s, 0) >= _y0(min_year) * 86400
 
 
 def clock_check(year=2024):
-    # Wall-clock schedules wait while the clock reads a year before this one
-    # (a board's clock is wrong until NTP or an RTC sets it).
     global min_year
     if type(year) is not int:
         raise ValueError("clock_check: %r is not a year" % (year,))

@@ -4,15 +4,102 @@
 # made it, so it can be stopped, started again and inspected from the REPL
 # (aiorepl) while the application runs.
 
+__version__ = "0.3.0"
+
+import sys
 import time
 import asyncio
 from micropython import const
-from aiolog import match, _lazy, _lazy_attr
 
 # The asyncio internals the library relies on (tested on MicroPython 1.27
 # and 1.29): an older asyncio fails here, with a message, not later.
 if not (hasattr(asyncio, "core") and hasattr(asyncio.core, "_task_queue") and hasattr(asyncio, "current_task")):
     raise ImportError("aioctl needs MicroPython 1.27 or later: this asyncio has no core._task_queue or current_task")
+
+# ---- The rules every aio module shares (they import these from here, the
+# pure ones only when a call needs them), and the one way modules are loaded
+# on first use.
+
+# Modules used now and then (the REPL's, the log's reading side): lazy()
+# lets them go as soon as it has imported them, so a call holds one while it
+# runs and its RAM comes back after. aiospec (schedule()'s options) is let go
+# at schedule_loop's next pass instead, so a batch of schedule() calls at
+# boot loads it once.
+LET_GO = ("aiostatus", "aioinfo", "aiologread")
+
+
+def lazy(module, attr=None):
+    # Imports module now -> it, or its attribute attr.
+    m = __import__(module)
+    if module in LET_GO:
+        sys.modules.pop(module)  # its RAM comes back once nothing holds it (the interned names stay)
+    return m if attr is None else getattr(m, attr)
+
+
+def lazy_attr(table, attr):
+    # A public module's __getattr__. table: the module's one table of the
+    # names it loads on first use: each module name ("aio...") followed by
+    # the names it holds (a tuple takes less RAM than a dict).
+    m = None
+    for n in table:
+        if n.startswith("aio"):
+            m = n
+        elif n == attr:
+            return lazy(m, attr)
+    raise AttributeError(attr)
+
+
+_NUMBER = (int, float)  # built once: a tuple in a call would be garbage at each
+
+
+def is_number(v):
+    # int or float; never a bool (False == 0 in MicroPython)
+    return v is not True and v is not False and isinstance(v, _NUMBER)
+
+
+def seconds(what, v):
+    # A number of seconds (what names it in the error) -> ms. At most 10**9 s
+    # (31 years): dates further out overflow the port's localtime().
+    if not is_number(v):
+        raise TypeError("aioschedule: %s must be a number of seconds, not %r" % (what, v))
+    if not 0 <= v <= 1000000000:
+        raise ValueError("aioschedule: %s %r is %s" % (what, v, "negative" if v < 0 else "more than 10**9 s"))
+    if type(v) is int:
+        return v * 1000  # no float made
+    return int(v * 1000 + 0.5)  # 1.001 s is 1001 ms (1.001 * 1000 is 1000.999...)
+
+
+def match(pattern, text):
+    # Glob match of the whole text; "*" is the only wildcard. Both str, or
+    # both bytes (the log matches lines before decoding them).
+    s = type(pattern)
+    if s is not type(text) or s is not str and s is not bytes:
+        raise TypeError("match: %r, %r: give two str or two bytes" % (pattern, text))
+    parts = pattern.split("*" if s is str else b"*")
+    if len(parts) == 1:
+        return pattern == text
+    head = parts[0]
+    tail = parts[-1]
+    i = len(head)
+    end = len(text) - len(tail)
+    if end < i or not text.startswith(head) or not text.endswith(tail):
+        return False
+    for part in parts[1:-1]:
+        j = text.find(part, i, end)
+        if j < 0:
+            return False
+        i = j + len(part)
+    return True
+
+
+def random_ms(ms):
+    # A random delay of 0 to ms (jitter=, soft_start=)
+    import random
+
+    return random.getrandbits(30) % (ms + 1)
+
+
+# ---- Tasks
 
 # Task states
 NEW = const(0)  # added, not started yet (waiting for its schedule)
@@ -33,7 +120,13 @@ NAME = const(1)
 FN = const(2)
 ARGS = const(3)
 KWARGS = const(4)
-OPTS = const(5)  # None, or (on_stop, on_error, restart, timeout ms, heartbeat ms) when any is set
+OPTS = const(5)  # None, or a tuple of these when any is set (aiowatch and
+# aiostatus keep compile-time copies, checked by tests/test_layers.py):
+_OPT_STOP = const(0)  # on_stop
+_OPT_ERROR = const(1)  # on_error
+_OPT_RESTART = const(2)  # _restart
+_OPT_TIMEOUT = const(3)  # ms
+_OPT_BEAT = const(4)  # heartbeat limit, ms
 TASK = const(6)  # asyncio Task of the run going on, else None
 STATE = const(7)
 SINCE = const(8)  # time.time() of the last start (or of add())
@@ -41,14 +134,14 @@ DONE_AT = const(9)  # time.time() of the last end; None while running
 RESULT = const(10)
 EXC = const(11)  # exception of the last failed run
 
-_NOKW = {}  # shared by tasks added without keyword arguments; never changed
+NO_KWARGS = {}  # shared by tasks added without keyword arguments; never changed
 
 class _Group(dict):
     # name -> record, and asyncmd's view of it: group().tasks[name] has
     # .task, .args, .kwargs.
     @property
     def tasks(self):
-        return _lazy("aioinfo", "Views")()
+        return lazy("aioinfo", "Views")()
 
 
 _tasks = _Group()  # name -> record
@@ -56,22 +149,50 @@ _seq = 0
 _fresh = []  # runs add() started whose asyncio Task is not made yet
 _starter = None  # the asyncio Task that makes them (one per event loop)
 _idle = False  # it is parked, in no asyncio queue: _kick() pushes it
-_log = None  # stream with cat()/follow(), from set_log()
-_debug = False
+log_stream = None  # stream with cat()/follow(), from set_log(): read it, never set it
+debug_on = False  # status() shows debug lines; aioctl.debug() (aioinfo) turns it on and off
 
-# Set by aioschedule when it is imported; aioctl itself never imports it.
-# It provides: group() (the names that have a schedule: add() does not start
-# those), stop(name) (set the schedule aside; False if there was none),
-# start(name) (put it back; False if there was none), forget(name) and
-# ended(t) (a run has ended); aiostatus reads its schedules.
-sched = None
-# aiojob (job policies, progress) once it is imported; aiostatus reads it.
-jobs = None
-# Imported on first use (aiolog._lazy). aiostatus and aioinfo hold what is
+# The hook protocol: how add-ons attach. aioctl imports no other part of the
+# library; an add-on module (aioschedule itself, aiowall, aiojob, aiowatch,
+# aiostore) registers each of its hook functions with attach(hook, fn) as
+# it is imported. aioctl and aioschedule call them in the order they were
+# attached (first=True: before the others):
+#   scheduled(name) -> True: name waits for a schedule (add() leaves it)
+#   stop(name) -> True: it set aside a schedule of name (aioctl.stop)
+#   start(name) -> True: it started name its own way (aioctl.start)
+#   forget(name): the task is deleted
+#   ended(t): a run of record t ended (must not raise, not even on a full heap)
+#   tick(log, wait) -> wait: a pass of schedule_loop; the ms it may sleep
+#   due(name, s) -> True: it took the due start of schedule s (aiojob's queue)
+#   policy(name, p): a schedule was made with job policy p, or removed (None)
+# and one that is data, not a function:
+#   clocked: a dict (its values) or list (its items) of times on the
+#   scheduler's clock (None: no time), which it shifts when it rebases
+hooks = {}  # hook name -> the functions (or containers) attached for it, a tuple: read it, never change it
+
+
+def attach(hook, fn, first=False):
+    fs = hooks.get(hook, ())
+    for f in fs:
+        if f is fn:
+            return  # attached already (by identity: two empty dicts are ==)
+    hooks[hook] = (fn,) + fs if first else fs + (fn,)
+
+
+def _any(name, arg):
+    # Calls every hook name(arg): True if one said True.
+    r = False
+    for f in hooks.get(name, ()):
+        if f(arg):
+            r = True
+    return r
+
+
+# Loaded on first use (lazy()). aiostatus and aioinfo hold what is
 # only for looking at tasks from the REPL: they are let go after each call,
 # so a running application does not keep them in RAM.
-_LAZY = {"progress": "aiojob", "heartbeat": "aiowatch", "status": "aiostatus", "result_all": "aioinfo",
-         "traceback": "aioinfo", "debug": "aioinfo", "log": "aioinfo", "follow": "aioinfo"}
+_LAZY = ("aiojob", "progress", "aiowatch", "heartbeat", "aiostatus", "status", "aioinfo", "result_all", "traceback",
+         "log", "follow", "debug", "reset", "run")
 
 
 def __getattr__(attr):
@@ -79,7 +200,7 @@ def __getattr__(attr):
         import aioschedule
 
         return aioschedule
-    return _lazy_attr(_LAZY, attr)
+    return lazy_attr(_LAZY, attr)
 
 
 def _opt(t, i, default):
@@ -87,10 +208,10 @@ def _opt(t, i, default):
     return default if o is None else o[i]
 
 
-_last = 0  # the last _now()
+_last = 0  # the last wall_s()
 
 
-def _now():
+def wall_s():
     # Whole seconds of time.time() (a float on unix, an int on boards). It
     # allocates (a float; on 32-bit boards a long int): on a full heap it
     # gives the last time it read, so a run's bookkeeping never fails. The
@@ -134,7 +255,7 @@ def _callback(cb, first, args, kwargs):
         return e
 
 
-def _fail(run, exc):
+def fail(run, exc):
     # Cancels a run (the asyncio Task of a _Run) so that it ends as a failure
     # with exc, not as a stop: a timeout, or a hung task (aiowatch).
     run.coro.late = exc
@@ -153,7 +274,7 @@ async def _overrun(run, ms):
         e = asyncio.TimeoutError("timeout: ran for more than %s s" % (ms / 1000))
     except MemoryError:
         e = _TIMEOUT  # the heap is full: the run still ends on time
-    _fail(run, e)
+    fail(run, e)
 
 
 _TIMEOUT = asyncio.TimeoutError("timeout")
@@ -213,11 +334,11 @@ class _Run:
                 self.coro = c = r
                 o = t[OPTS]
                 if o:
-                    if o[4]:  # heartbeat ms: the run counts as beating at its start
+                    if o[_OPT_BEAT]:  # the run counts as beating at its start
                         self.beat = time.ticks_ms()
-                    if o[3]:  # timeout ms
-                        self.late = None  # its room now: _fail() may come on a full heap
-                        self.guard = asyncio.create_task(_overrun(t[TASK], o[3]))
+                    if o[_OPT_TIMEOUT]:
+                        self.late = None  # its room now: fail() may come on a full heap
+                        self.guard = asyncio.create_task(_overrun(t[TASK], o[_OPT_TIMEOUT]))
                 return c.send(None)
         except StopIteration as e:
             if self.coro is None:  # a plain function raised it: an error like any other
@@ -244,8 +365,8 @@ class _Run:
     def _end(self, state, res):
         # The run has ended: record how. Nothing here may raise, not even on a
         # full heap: the record would stay RUNNING and the scheduler skip it
-        # for ever (_now and _callback never raise; ended() keeps its own
-        # allocations off its essential path).
+        # for ever (wall_s and _callback never raise; the ended hooks keep their
+        # own allocations off their essential path).
         t = self.t
         self.coro = None
         if self.guard:
@@ -259,7 +380,7 @@ class _Run:
         else:
             if state == ERROR:
                 t[EXC] = res
-                on_error = _opt(t, 1, None)
+                on_error = _opt(t, _OPT_ERROR, None)
                 if on_error is not None:
                     res = _callback(on_error, res, t[ARGS], t[KWARGS])
             elif isinstance(res, Exception):
@@ -269,10 +390,10 @@ class _Run:
                 t[EXC] = res
             t[STATE] = state
             t[RESULT] = res
-            t[DONE_AT] = _now()
+            t[DONE_AT] = wall_s()
         t[TASK] = None  # frees the finished asyncio Task and this run
-        if sched:
-            sched.ended(t)
+        for f in hooks.get("ended", ()):
+            f(t)
 
     def _finish(self):
         # The exception that ends the asyncio Task without an error.
@@ -308,8 +429,8 @@ def _check_loop():
             if t[STATE] == RUNNING and t[TASK] is not None:
                 t[TASK] = None
                 _stopped(t)
-                if sched:
-                    sched.ended(t)
+                for f in hooks.get("ended", ()):
+                    f(t)
     _queue = q
     if _fresh:
         _kick()
@@ -324,8 +445,8 @@ def _task(t):
 
 def _stopped(t):
     t[STATE] = STOPPED
-    t[DONE_AT] = _now()
-    t[RESULT] = _callback(_opt(t, 0, None), None, t[ARGS], t[KWARGS])
+    t[DONE_AT] = wall_s()
+    t[RESULT] = _callback(_opt(t, _OPT_STOP, None), None, t[ARGS], t[KWARGS])
 
 
 def launch(t, fresh=False):
@@ -346,7 +467,7 @@ def launch(t, fresh=False):
     else:
         task = _task(t)  # it begins after this returns
     t[STATE] = RUNNING
-    t[SINCE] = _now()
+    t[SINCE] = wall_s()
     t[DONE_AT] = None
     t[RESULT] = None
     t[TASK] = task
@@ -397,7 +518,7 @@ def _ms(what, v):
     # _timeout=, _heartbeat=: seconds (more than 0) -> ms; None -> 0
     if v is None:
         return 0
-    if v is True or v is False or not isinstance(v, (int, float)) or not 0 < v < 1e6:
+    if not is_number(v) or not 0 < v < 1e6:
         raise ValueError("add: %s %r must be seconds, more than 0" % (what, v))
     return int(v * 1000 + 0.5) or 1
 
@@ -428,36 +549,36 @@ def add(coro, *args, name=None, _id=None, on_stop=None, on_error=None, _restart=
         opts = (on_stop, on_error, _restart, timeout, heartbeat)
     global _seq
     _seq += 1
-    t = [_seq, name, coro, args, kwargs or _NOKW, opts, None, NEW, _now(), None, None, None]
+    t = [_seq, name, coro, args, kwargs or NO_KWARGS, opts, None, NEW, wall_s(), None, None, None]
     _tasks[name] = t
     # A scheduled task waits for its schedule instead of starting now.
-    if not (sched and name in sched.group()):
+    if not _any("scheduled", name):
         launch(t, True)
     return name
 
 
-def _find(name, fn, *args):
+def find(name, fn, *args):
     # name: one task, a pattern with "*", or None for all of them.
     # Calls fn(task, *args) for each; an unknown name prints one line.
     _check_loop()
     if name is None:
-        names = _names()
+        found = names()
     elif not isinstance(name, str):
         print("aioctl: task name must be a string, not %r" % (name,))
         return False
     elif "*" in name:
-        names = []
-        for n in _names():
+        found = []
+        for n in names():
             if match(name, n):
-                names.append(n)
+                found.append(n)
     else:
-        names = [name] if name in _tasks else []
-    if not names:
+        found = [name] if name in _tasks else []
+    if not found:
         if name is not None:
             _unknown(name)
         return False
     ok = True
-    for n in names:
+    for n in found:
         t = _tasks.get(n)
         if t is not None and fn(t, *args) is False:
             ok = False
@@ -465,16 +586,16 @@ def _find(name, fn, *args):
 
 
 def _unknown(name):
-    names = _names()
-    print("aioctl: no task %r; %s" % (name, "tasks: " + ", ".join(names) if names else "there are no tasks"))
+    known = names()
+    print("aioctl: no task %r; %s" % (name, "tasks: " + ", ".join(known) if known else "there are no tasks"))
 
 
-def _names():
+def names():
     # in the order of add(); one list (stop() of all may run on a full heap)
-    names = sorted(_tasks.values())
-    for i in range(len(names)):
-        names[i] = names[i][NAME]
-    return names
+    found = sorted(_tasks.values())
+    for i in range(len(found)):
+        found[i] = found[i][NAME]
+    return found
 
 
 def group():
@@ -505,9 +626,9 @@ def _stop(t, stop_sch=True, all_=False):
         if not all_:
             print("aioctl: %s cannot stop itself; return from it instead" % t[NAME])
         return False
-    if stop_sch and sched and sched.stop(t[NAME]) and t[STATE] != RUNNING:
+    if stop_sch and _any("stop", t[NAME]) and t[STATE] != RUNNING:
         t[STATE] = STOPPED  # between runs: it had a schedule, now it has none
-        t[DONE_AT] = _now()
+        t[DONE_AT] = wall_s()
     if t[STATE] == RUNNING:
         if task:
             task.cancel()  # safe before its first step too: _Run.throw()
@@ -515,12 +636,12 @@ def _stop(t, stop_sch=True, all_=False):
         _stopped(t)
     elif t[STATE] == NEW:
         t[STATE] = STOPPED
-        t[DONE_AT] = _now()
+        t[DONE_AT] = wall_s()
 
 
 def stop(name=None, stop_sch=True):
     # Stopping everything from inside a task leaves the caller running.
-    ok = _find(name, _stop, stop_sch, name is None)
+    ok = find(name, _stop, stop_sch, name is None)
     return True if name is None and _tasks else ok
 
 
@@ -528,21 +649,26 @@ def _start(t):
     if t[STATE] == RUNNING:
         print("aioctl: %s is already running" % t[NAME])
         return False
-    if sched and sched.start(t[NAME]):
+    if _any("start", t[NAME]):
         return True
     launch(t)
 
 
 def start(name):
-    return _find(name, _start)
+    return find(name, _start)
+
+
+def remove(t):
+    # Takes record t out for good (aioctl.delete, reset), stopped already:
+    # its schedule and the add-ons' state of it go too.
+    _any("forget", t[NAME])
+    _tasks.pop(t[NAME])
 
 
 def _delete(t):
     if _stop(t, True) is False:
-        return False
-    if sched:
-        sched.forget(t[NAME])
-    _tasks.pop(t[NAME])
+        return False  # a task cannot delete itself
+    remove(t)
 
 
 def delete(*names):
@@ -552,24 +678,9 @@ def delete(*names):
         return False
     ok = True
     for n in names:
-        if _find(n, _delete) is False:
+        if find(n, _delete) is False:
             ok = False
     return ok
-
-
-def reset(group=True, log=False):
-    # group: stops and forgets every task (and debug mode); log: forgets the
-    # log stream too (asyncmd's defaults: the log stays).
-    global _log, _debug
-    if group:
-        stop()
-        for n in _names():
-            if sched:
-                sched.forget(n)
-            _tasks.pop(n)
-        _debug = False
-    if log:
-        _log = None
 
 
 def result(name=None):
@@ -577,12 +688,12 @@ def result(name=None):
     # "name --> result" lines (aioinfo).
     if isinstance(name, str) and "*" not in name and name in _tasks:
         return _tasks[name][RESULT]
-    return _lazy("aioinfo", "result")(name)
+    return lazy("aioinfo", "result")(name)
 
 
 def duration(s):
     # 0.5 s, 4 s, 00:01:56, 2 days, 03:00:00
-    if s is True or s is False or not isinstance(s, (int, float)):
+    if not is_number(s):
         raise TypeError("duration: %r is not a number of seconds" % (s,))
     if s < 59.5:
         return ("%d s" if s == int(s) or s >= 10 else "%.1f s") % s
@@ -595,20 +706,7 @@ def duration(s):
 
 
 def set_log(stream):
-    global _log
+    global log_stream
     if stream is not None and not hasattr(stream, "cat"):
         raise TypeError("set_log: %r is not a log stream (aiolog.LogStream)" % (stream,))
-    _log = stream
-
-
-def run():
-    # Runs the event loop until no task is running.
-    async def main():
-        while True:
-            running = tasks()
-            if not running:
-                return
-            await asyncio.gather(*running)
-
-    asyncio.run(main())
-
+    log_stream = stream

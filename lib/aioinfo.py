@@ -1,24 +1,66 @@
-# aioinfo: the small REPL queries: aioctl.result() of a pattern,
-# result_all(), traceback(), debug(), log(), follow(), and aiocron.info()
-# and next_runs() of a schedule.
+# aioinfo: the small REPL queries and the calls made now and then:
+# aioctl.result() of a pattern, result_all(), traceback(), debug(), log(),
+# follow(), reset(), run(); and
+# aiocron.info() and next_runs() of a schedule.
 #
-# Imported for each call (aiolog._lazy) and let go after, like aiostatus.
+# Imported for each call (aioctl.lazy) and let go after, like aiostatus.
 
 import io
 import sys
+import asyncio
+from micropython import const
 import aioctl
-from aioctl import NAME, SINCE, RESULT, EXC, _find, _names, _tasks
+from aioctl import NAME, SINCE, RESULT, EXC, find, names
+
+# aioschedule's record layouts (compile-time copies, checked by tests/test_layers.py)
+_S_DUE = const(0)
+_S_EVERY = const(3)
+_S_FLAG = const(4)
+_S_RUNS = const(5)
+_S_SKIPPED = const(6)
+_LIVE = const(0)
+_OVER = const(3)
+_X_SPEC = const(0)
+_X_AT = const(1)
+_X_LEFT = const(2)
+_X_BASE = const(5)
+
+
+def reset(group=True, log=False):
+    # aioctl.reset(): group: stops and forgets every task (and debug mode);
+    # log: forgets the log stream too (asyncmd's defaults: the log stays).
+    if group:
+        aioctl.stop()
+        for n in names():
+            aioctl.remove(aioctl.group()[n])
+        aioctl.debug_on = False
+    if log:
+        aioctl.set_log(None)
+
+
+def run():
+    # aioctl.run(): runs the event loop until no task is running.
+    async def main():
+        while True:
+            running = aioctl.tasks()
+            if not running:
+                return
+            await asyncio.gather(*running)
+
+    asyncio.run(main())
 
 
 def debug():
-    aioctl._debug = not aioctl._debug
-    print("debug mode: %s" % aioctl._debug)
+    # aioctl.debug(): debug mode on or off; status() shows each task's args,
+    # kwargs, run time and traceback.
+    aioctl.debug_on = not aioctl.debug_on
+    print("debug mode: %s" % aioctl.debug_on)
 
 
 def result(name=None):
     if name is None:
         return result_all()
-    _find(name, _print_result)
+    find(name, _print_result)
 
 
 def _print_result(t):
@@ -28,10 +70,10 @@ def _print_result(t):
 def result_all(as_dict=False):
     if as_dict:
         d = {}
-        for t in _tasks.values():
+        for t in aioctl.group().values():
             d[t[NAME]] = t[RESULT]
         return d
-    _find(None, _print_result)
+    find(None, _print_result)
 
 
 def _traceback(t, indent=""):
@@ -49,30 +91,28 @@ def _traceback(t, indent=""):
 
 def traceback(name=None):
     if name is None:
-        for n in _names():
-            if _tasks[n][EXC] is not None:
-                _traceback(_tasks[n])
+        for n in names():
+            t = aioctl.group()[n]
+            if t[EXC] is not None:
+                _traceback(t)
         return
-    _find(name, _traceback)
+    find(name, _traceback)
 
 
 def log(grep=""):
-    if aioctl._log:
-        aioctl._log.cat(grep)
+    if aioctl.log_stream:
+        aioctl.log_stream.cat(grep)
 
 
 async def follow(grep="", wait=0.05):
-    if aioctl._log:
+    if aioctl.log_stream:
         try:
-            await aioctl._log.follow(grep, wait)
+            await aioctl.log_stream.follow(grep, wait)
         except (TypeError, ValueError) as e:
             print("aioctl:", e)  # bad grep or wait, from the REPL: a line, not an exception
 
 
-# aiocron.next_runs() and aiocron.info() (aiocron forwards them here). The
-# schedule record is aioschedule's: due 0, every 3, flag 4, runs 5, skipped 6;
-# flag: 0 live, 1 pending, 3 over. Its extras: spec 0, at 1, times left 2,
-# base 5.
+# aiocron.next_runs() and aiocron.info() (aiocron forwards them here)
 
 
 def next_runs(name, n=5):
@@ -80,35 +120,37 @@ def next_runs(name, n=5):
     # that schedules them.
     import aioschedule as sch
     import aiocron
+    import aiowall
 
-    s = sch._active.get(name) if isinstance(name, str) else None
+    s = sch.group().get(name) if isinstance(name, str) else None
     if s is None:
         print("aioschedule: no schedule %r" % (name,))
         return None
     if type(n) is not int or not 0 < n <= 1000:
         print("next_runs: n %r must be a whole number from 1 to 1000" % (n,))
         return None
-    x = sch._extras.get(name)
-    flag = s[4]
-    if flag == 3:
+    x = sch.extras.get(name)
+    flag = s[_S_FLAG]
+    if flag == _OVER:
         return []
-    if x and x[2] is not None:
-        n = min(n, x[2])
+    if x and x[_X_LEFT] is not None:
+        n = min(n, x[_X_LEFT])
     out = []
-    if x and x[0]:
-        t = x[1]
+    off = aiowall.offset or 0
+    if x and x[_X_SPEC]:
+        t = x[_X_AT]
         if t is None:
-            t = aiocron.next_time(x[0], sch._wall() // 1000, sch._offset or 0)
+            t = aiocron.next_time(x[_X_SPEC], sch.wall_ms() // 1000, off)
         for _ in range(n):
-            out.append(aiocron._local(t))
-            t = aiocron.next_time(x[0], t, sch._offset or 0)
+            out.append(aiowall.local(t))
+            t = aiocron.next_time(x[_X_SPEC], t, off)
         return out
-    live = flag == 0
-    due = x[5] if x and live else s[0]
-    t = sch._wall() + (due - sch._now() if live else due)
-    every = s[3]
+    live = flag == _LIVE
+    due = x[_X_BASE] if x and live else s[_S_DUE]
+    t = sch.wall_ms() + (due - sch.now_ms() if live else due)
+    every = s[_S_EVERY]
     for _ in range(n if every else 1):
-        out.append(aiocron._local(t // 1000))
+        out.append(aiowall.local(t // 1000))
         t += every
     return out
 
@@ -117,23 +159,26 @@ def info(name):
     # A schedule as a dict, for the REPL and tests; times in ms.
     import aioschedule as sch
 
-    s = (sch._active.get(name) or sch._parked.get(name)) if isinstance(name, str) else None
-    if s is None:
+    ok = isinstance(name, str)
+    parked = ok and sch.parked.get(name)
+    s = ok and sch.group().get(name) or parked
+    if not s:
         print("aioschedule: no schedule %r" % (name,))
         return None
-    flag = s[4]
-    if name in sch._parked:
+    flag = s[_S_FLAG]
+    if parked:
         state = "stopped"
     else:
         state = ("scheduled", "waiting for schedule_loop", "", "over")[flag]
-    t = _tasks.get(name)
+    t = aioctl.group().get(name)
+    runs = s[_S_RUNS]
     return {
         "state": state,
-        "next_in": s[0] - sch._now() if flag == 0 and state != "stopped" else None,
-        "every": s[3],
-        "runs": s[5],
-        "skipped": s[6],
-        "last": t[SINCE] if t and s[5] else None,  # the task's own last start
+        "next_in": s[_S_DUE] - sch.now_ms() if flag == _LIVE and not parked else None,
+        "every": s[_S_EVERY],
+        "runs": runs,
+        "skipped": s[_S_SKIPPED],
+        "last": t[SINCE] if t and runs else None,  # the task's own last start
     }
 
 
@@ -203,7 +248,7 @@ class _View:
         # the task's own dict, to change before start() (tasks added without
         # keyword arguments share one empty dict)
         t = self.t
-        if t[aioctl.KWARGS] is aioctl._NOKW:
+        if t[aioctl.KWARGS] is aioctl.NO_KWARGS:
             t[aioctl.KWARGS] = {}
         return t[aioctl.KWARGS]
 

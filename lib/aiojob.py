@@ -16,35 +16,38 @@ from micropython import const
 import aioctl
 import aioschedule as _s
 from aioctl import NAME, TASK, STATE, RUNNING, ERROR
+from aioctl import seconds
 
-# A policy (schedule() options) is a list: _pol[name]
-_PRIO = const(0)
-_MAX = const(1)  # max_retries
-_DELAY = const(2)  # ms before the first retry; doubles with each one
-_TRY = const(3)  # retries made for the current run (0: the first try)
-
-# aioschedule's schedule record (see aioschedule._DUE...)
+# aioschedule's record layouts (compile-time copies, checked by tests/test_layers.py)
 _S_DUE = const(0)
 _S_FLAG = const(4)
-_S_RUNS = const(5)
 _S_SKIPPED = const(6)
-_S_LIVE = const(0)
-_S_OVER = const(3)
+_LIVE = const(0)
+_OVER = const(3)
 _X_AT = const(1)
 _X_LEFT = const(2)
+_X_BASE = const(5)
+
+# A policy (schedule() options) is a list: policies[name]. aiostatus and
+# aiostore keep compile-time copies of this layout (checked by
+# tests/test_layers.py); they read the tables below, never change them.
+_J_PRIO = const(0)
+_J_MAX = const(1)  # max_retries
+_J_DELAY = const(2)  # ms before the first retry; doubles with each one
+_J_TRY = const(3)  # retries made for the current run (0: the first try)
 
 _RING = const(8)  # triggers from interrupt handlers not yet seen by the loop
 
-_pol = {}  # name -> policy
-_queue = []  # names of runs waiting to start, best first
-_since = {}  # name -> scheduler ms when it began to wait (the names in _queue)
+policies = {}  # name -> policy
+queue = []  # names of runs waiting to start, best first
+waiting = {}  # name -> scheduler ms when it began to wait (the names in queue)
 # name -> scheduler ms when its next retry is due, or None: every policy with
 # retries has its key from the start, so a failure (on a full heap, say)
 # sets a value and allocates nothing.
-_retry = {}
+retry_at = {}
 _inflight = []  # aioctl records of runs started here and maybe still going
-_progress = {}  # name -> (asyncio Task of the run, fraction, message)
-_limit = None  # max_concurrent
+progress_of = {}  # name -> (asyncio Task of the run, fraction, message)
+max_concurrent = None  # schedule_loop(max_concurrent=): runs started here at most at once
 _closing = False  # shutdown() was called: start nothing
 _log = None  # schedule_loop's alog
 _ring = [None] * _RING
@@ -56,41 +59,42 @@ _waker = None  # the task that wakes schedule_loop when _flag is set
 
 
 def policy(name, p):
-    # A schedule was made (p: its policy, or None) or removed (None).
+    # The policy hook: a schedule was made (p: its policy (priority,
+    # max_retries, retry_delay ms), or None) or removed (None).
     if p:
-        _pol[name] = p
-        if p[_MAX]:
-            _retry[name] = None
+        p = policies[name] = [p[_J_PRIO], p[_J_MAX], p[_J_DELAY], 0]
+        if p[_J_MAX]:
+            retry_at[name] = None
         else:
-            _retry.pop(name, None)
+            retry_at.pop(name, None)
     else:
-        _pol.pop(name, None)
-        drop(name)
-        _retry.pop(name, None)
-        _progress.pop(name, None)
+        policies.pop(name, None)
+        stop(name)
+        retry_at.pop(name, None)
+        progress_of.pop(name, None)
 
 
-def drop(name):
-    # Forgets the runs of name that wait (the task was stopped, or its
-    # schedule removed).
-    if name in _retry:
-        _retry[name] = None
-    if _since.pop(name, None) is not None:
-        _queue.remove(name)
+def stop(name):
+    # The stop hook (aioctl.stop): forgets the runs of name that wait (also
+    # when its schedule is removed).
+    if name in retry_at:
+        retry_at[name] = None
+    if waiting.pop(name, None) is not None:
+        queue.remove(name)
 
 
 def limit(n):
     # schedule_loop(max_concurrent=n) is starting.
-    global _limit, _closing
+    global max_concurrent, _closing
     if n is not None and (type(n) is not int or n < 1):
         raise ValueError("schedule_loop: max_concurrent %r must be a whole number, 1 or more" % (n,))
-    _limit = n
+    max_concurrent = n
     _closing = False
 
 
 def _prio(name):
-    p = _pol.get(name)
-    return p[_PRIO] if p else 0
+    p = policies.get(name)
+    return p[_J_PRIO] if p else 0
 
 
 def want(name, s=None, retry=False):
@@ -98,27 +102,27 @@ def want(name, s=None, retry=False):
     # is waiting already (the due run is dropped, counted as skipped). The
     # allocations come first: on MemoryError nothing has changed, and the
     # loop's next pass tries again.
-    if name in _since:
+    if name in waiting:
         if s:
             s[_S_SKIPPED] += 1
         return False
-    p = _pol.get(name)
-    pr = p[_PRIO] if p else 0
-    i = len(_queue)
-    while i and _prio(_queue[i - 1]) < pr:
+    p = policies.get(name)
+    pr = p[_J_PRIO] if p else 0
+    i = len(queue)
+    while i and _prio(queue[i - 1]) < pr:
         i -= 1
-    _queue.insert(i, name)
+    queue.insert(i, name)
     try:
-        _since[name] = _s._now()
+        waiting[name] = _s.now_ms()
     except MemoryError:
-        del _queue[i]
+        del queue[i]
         raise
     if p and not retry:
-        if _retry.get(name) is None:
-            p[_TRY] = 0  # a new run, not a retry of the last one
+        if retry_at.get(name) is None:
+            p[_J_TRY] = 0  # a new run, not a retry of the last one
         else:
-            _retry[name] = None
-            p[_TRY] += 1  # due with a retry still to come: it is the retry
+            retry_at[name] = None
+            p[_J_TRY] += 1  # due with a retry still to come: it is the retry
     return True
 
 
@@ -140,23 +144,23 @@ def tick(log, wait):
             if log:
                 log.warning("[%s] triggered but not an aioctl task now", name)
         elif t[STATE] == RUNNING:
-            s = _s._active.get(name)
+            s = _s.group().get(name)
             if s:
                 s[_S_SKIPPED] += 1
         else:
-            want(name, _s._active.get(name))
-    now = _s._now()
-    for name in _retry:  # values change, keys do not
-        at = _retry[name]
+            want(name, _s.group().get(name))
+    now = _s.now_ms()
+    for name in retry_at:  # values change, keys do not
+        at = retry_at[name]
         if at is None:
             continue
         if at <= now:
-            p = _pol.get(name)
+            p = policies.get(name)
             t = tasks.get(name)
             if p and t and t[STATE] != RUNNING:
                 want(name, None, True)  # on MemoryError the retry stays due
-                p[_TRY] += 1
-            _retry[name] = None
+                p[_J_TRY] += 1
+            retry_at[name] = None
         else:
             wait = min(wait, at - now)
     if _closing:
@@ -167,8 +171,8 @@ def tick(log, wait):
             _inflight[i] = t
             i += 1
     del _inflight[i:]
-    while _queue and (_limit is None or len(_inflight) < _limit):
-        name = _queue[0]
+    while queue and (max_concurrent is None or len(_inflight) < max_concurrent):
+        name = queue[0]
         t = tasks.get(name)
         go = t is not None and t[STATE] != RUNNING  # else gone, or running already
         if go:
@@ -179,16 +183,14 @@ def tick(log, wait):
             except MemoryError:
                 _inflight.pop()
                 raise
-        del _queue[0]
-        del _since[name]
-        s = _s._active.get(name)
+        del queue[0]
+        del waiting[name]
+        s = _s.group().get(name)
         if not go:
             if t is not None and s:
                 s[_S_SKIPPED] += 1  # started meanwhile (aioctl.start): this start is dropped
             continue
-        if s:
-            s[_S_RUNS] += 1
-            _s._fired += 1  # a change aiostore saves
+        _s.started(name)
     return wait
 
 
@@ -197,7 +199,7 @@ async def _wake():
     # asyncio's queues: it sets a ThreadSafeFlag, and this task wakes the loop.
     while True:
         await _flag.wait()
-        _s._loop_nap.wake()
+        _s.loop_nap.wake()
 
 
 def _arm():
@@ -211,24 +213,24 @@ def _arm():
 def ended(t):
     # A run of t ended: a slot is free; a failed run may be retried.
     name = t[NAME]
-    p = _pol.get(name)
-    if t[STATE] == ERROR and p and p[_TRY] < p[_MAX] and not _closing:
-        now = _s._now()
-        at = now + min(p[_DELAY] << min(p[_TRY], 20), 1 << 28)
-        s = _s._active.get(name)
-        if s and s[_S_FLAG] == _S_LIVE:
+    p = policies.get(name)
+    if t[STATE] == ERROR and p and p[_J_TRY] < p[_J_MAX] and not _closing:
+        now = _s.now_ms()
+        at = now + min(p[_J_DELAY] << min(p[_J_TRY], 20), 1 << 28)
+        s = _s.group().get(name)
+        if s and s[_S_FLAG] == _LIVE:
             at = min(at, s[_S_DUE] - 1)  # before the next regular run
         at = max(at, now)
-        _retry[name] = at  # its key is there (policy()): no allocation
-        _s._loop_nap.wake()
+        retry_at[name] = at  # its key is there (policy()): no allocation
+        _s.loop_nap.wake()
         if _log:
             try:
                 _log.warning("[%s] failed; retry %d of %d in %s" % (
-                    name, p[_TRY] + 1, p[_MAX], aioctl.duration((at - now) / 1000)))
+                    name, p[_J_TRY] + 1, p[_J_MAX], aioctl.duration((at - now) / 1000)))
             except MemoryError:
                 pass  # a run's end must not fail: the line is lost, not the retry
-    elif _queue:
-        _s._loop_nap.wake()  # a slot may be free
+    elif queue:
+        _s.loop_nap.wake()  # a slot may be free
 
 
 def __getattr__(attr):
@@ -274,7 +276,7 @@ def progress(done, msg=None):
     if msg is not None and not isinstance(msg, str):
         raise TypeError("progress: message %r is not a string" % (msg,))
     t = _me("progress")
-    _progress[t[NAME]] = (t[TASK], done, msg)
+    progress_of[t[NAME]] = (t[TASK], done, msg)
 
 
 def next_run(when):
@@ -285,45 +287,43 @@ def next_run(when):
     # used up.
     t = _me("next_run")
     name = t[NAME]
-    s = _s._active.get(name)
+    s = _s.group().get(name)
     if s is None:
         raise ValueError("next_run: %r has no schedule" % (name,))
-    x = _s._extras.get(name)
-    at = None
+    x = _s.extras.get(name)
+    at = ms = None
     if isinstance(when, (tuple, list)):
-        import aiocron
+        import aiowall
 
-        at = aiocron.epoch(when)
-        ms = at * 1000 - _s._wall()
+        at = aiowall.epoch(when)
+        ms = at * 1000 - _s.wall_ms()
         if ms < 0:
             raise ValueError("next_run: %r is in the past" % (when,))
     elif when is not None:
-        ms = _s._seconds("next_run", when)
+        ms = seconds("next_run", when)
     if x and x[_X_LEFT] == 0:
         return False
     # All or nothing: on a full heap (MemoryError) the schedule stays as it
     # was; the new record replaces the old one only once it is in the heap.
     new = s[:]
-    if when is not None:
-        new[_S_DUE] = _s._now() + ms
-        old = None
-        if x:
-            # A wall-clock start: kept in wall seconds, so clock changes move it.
-            wall = at if at is not None else (_s._wall() + ms) // 1000
-            old = (x[_X_AT], x[5])  # x[5]: its due time without the jitter
-            x[_X_AT] = wall
-        try:
-            _s._base(new, x)
-            _s._push(new)
-        except MemoryError:
-            if old:
-                x[_X_AT], x[5] = old
-            raise
-    else:
-        new[_S_FLAG] = _S_OVER
-    _s._kill(s)  # the old record may stay in the heap, dead
-    _s._active[name] = new
-    _s._loop_nap.wake()
+    if ms is None:
+        new[_S_FLAG] = _OVER
+        _s.put(name, new, x)
+        return True
+    new[_S_DUE] = _s.now_ms() + ms
+    new[_S_FLAG] = _LIVE
+    old = None
+    if x:
+        # A wall-clock start: kept in wall seconds, so clock changes move it.
+        old = (x[_X_AT], x[_X_BASE])
+        x[_X_AT] = at if at is not None else (_s.wall_ms() + ms) // 1000
+    try:
+        _s.base(new, x)
+        _s.put(name, new, x)
+    except MemoryError:
+        if old:
+            x[_X_AT], x[_X_BASE] = old
+        raise
     return True
 
 
@@ -335,18 +335,19 @@ async def shutdown(timeout=10):
     # to start and never did. Schedules stay: start schedule_loop again to
     # go on.
     global _closing
-    ms = _s._seconds("timeout", timeout)
+    ms = seconds("timeout", timeout)
     _closing = True
-    dropped = _queue[:]
-    _queue.clear()
-    _since.clear()
-    for name in _retry:
-        _retry[name] = None
-    for nap in (_s._loop_nap, _s._watch and _s._watch.nap):
+    dropped = queue[:]
+    queue.clear()
+    waiting.clear()
+    for name in retry_at:
+        retry_at[name] = None
+    w = sys.modules.get("aiowatch")
+    for nap in (_s.loop_nap, w and w.nap):
         task = nap and nap.task
         if task is not None:
             if nap.ctl is not None and nap.ctl[TASK] is task:
-                aioctl.stop(nap.ctl[NAME])
+                aioctl.stop(nap.ctl[NAME])  # an aioctl task: its record shows it stopped
             else:
                 task.cancel()
     try:
@@ -357,7 +358,7 @@ async def shutdown(timeout=10):
     for t in aioctl.group().values():
         name = t[NAME]
         if t[STATE] == RUNNING and t[TASK] is not cur and (
-                t in _inflight or name in _s._active or name in _s._parked):
+                t in _inflight or name in _s.group() or name in _s.parked):
             runs.append(t)
     left = ms
     while left > 0:
@@ -379,6 +380,17 @@ async def shutdown(timeout=10):
     return {"finished": done, "stopped": stopped, "dropped": dropped}
 
 
-_s._clocked.extend((_since, _retry))  # times on the scheduler's clock
-_s._addons.insert(0, sys.modules[__name__])  # before aiostore: it saves what this started
-aioctl.jobs = sys.modules[__name__]
+def due(name, s):
+    # The due hook: schedule_loop's due starts wait in the queue.
+    return want(name, s)
+
+
+
+
+aioctl.attach("stop", stop)
+aioctl.attach("ended", ended)
+aioctl.attach("tick", tick, True)  # before aiostore's: it saves what this one started
+aioctl.attach("due", due)
+aioctl.attach("policy", policy)
+aioctl.attach("clocked", waiting)  # times on the scheduler's clock
+aioctl.attach("clocked", retry_at)  # times on the scheduler's clock

@@ -4,9 +4,9 @@
 # lines, so logging never allocates more than the size it was given.
 
 import io
-import sys
 import time
 from micropython import const
+from aioctl import lazy, match  # match: aiolog.match too
 
 _SIZE = const(2048)
 
@@ -24,33 +24,10 @@ def datestr(t=None, offset=None):
     return "%d-%02d-%02d %02d:%02d:%02d" % (lt[0], lt[1], lt[2], lt[3], lt[4], lt[5])
 
 
-def match(pattern, text):
-    # Glob match of the whole text; "*" is the only wildcard. Both str, or
-    # both bytes (the log matches lines before decoding them).
-    s = type(pattern)
-    if s is not type(text) or s is not str and s is not bytes:
-        raise TypeError("match: %r, %r: give two str or two bytes" % (pattern, text))
-    parts = pattern.split("*" if s is str else b"*")
-    if len(parts) == 1:
-        return pattern == text
-    head = parts[0]
-    tail = parts[-1]
-    i = len(head)
-    end = len(text) - len(tail)
-    if end < i or not text.startswith(head) or not text.endswith(tail):
-        return False
-    for part in parts[1:-1]:
-        j = text.find(part, i, end)
-        if j < 0:
-            return False
-        i = j + len(part)
-    return True
-
-
 class LogStream(io.IOBase):
     def __init__(self, size=_SIZE):
-        if type(size) is not int or size < 1:
-            raise ValueError("LogStream: size %r" % (size,))
+        if type(size) is not int or not 0 < size <= 1 << 24:
+            raise ValueError("LogStream: size %r is not 1 to 2**24 bytes" % (size,))
         self._size = size
         self._buf = None  # the ring, allocated by the first write
         self._mv = None
@@ -90,43 +67,19 @@ class LogStream(io.IOBase):
         return len(data)
 
     def cat(self, grep=""):
-        # Prints the lines that match grep (see aiologread, which holds the
-        # reading side of the stream: it is imported for the call and let go
-        # after, as only the REPL and status() read the log).
-        _lazy("aiologread", "cat")(self, grep)
+        # Prints the lines that match grep. aiologread, the reading side of
+        # the stream (it reads these attributes), is imported for the call
+        # and let go after: only the REPL and status() read the log.
+        lazy("aiologread", "cat")(self, grep)
 
     def follow(self, grep="", wait=0.05):
         # Like tail -F | grep: prints matching lines as they are written
         # (a coroutine: await it). wait: seconds to let a burst of writes
         # finish before printing.
-        return _lazy("aiologread", "follow")(self, grep, wait)
+        return lazy("aiologread", "follow")(self, grep, wait)
 
 
 AioStream = LogStream  # asyncmd's name for the class
-
-
-# Modules for the REPL (aioctl.status() and the other queries, reading the
-# log): _lazy() lets them go as soon as it has imported them, so a call holds
-# one while it runs and its RAM comes back after.
-_LET_GO = ("aiostatus", "aioinfo", "aiologread")
-
-
-def _lazy(module, attr=None):
-    # Imports module now -> it, or its function attr (aioctl, aioschedule and
-    # aiocron find their lazily imported functions through it).
-    m = __import__(module)
-    if module in _LET_GO:
-        del sys.modules[module]
-    return m if attr is None else getattr(m, attr)
-
-
-def _lazy_attr(table, attr):
-    # The module __getattr__ of aioctl, aioschedule and aiocron: table maps
-    # the names they find on first use to the module that holds each.
-    m = table.get(attr)
-    if m is None:
-        raise AttributeError(attr)
-    return _lazy(m, attr)
 
 
 streamlog = LogStream()

@@ -1,11 +1,11 @@
 # aiologread: the reading side of aiolog.LogStream: cat() and follow().
 #
 # LogStream.cat() and LogStream.follow() import it for the call and let it go
-# after (aiolog._lazy): a board writes its log all the time but reads it
+# after (aioctl.lazy): a board writes its log all the time but reads it
 # only from the REPL or in aioctl.status(), so this code is not kept in RAM.
 
 import asyncio
-from aiolog import match
+from aioctl import match
 
 
 def _greps(grep):

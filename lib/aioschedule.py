@@ -11,25 +11,28 @@ import heapq
 import asyncio
 from micropython import const
 import aioctl
-from aioctl import STATE, RUNNING, ERROR
-from aiolog import match, _lazy_attr
+from aioctl import STATE, RUNNING, hooks, match, lazy, lazy_attr, seconds
 
-# A schedule is a list (less RAM than an object, as in aioctl). Lists compare item
-# by item: due time first, then a unique number, so the heap never looks
-# further.
-_DUE = const(0)  # ms on the scheduler's clock, _now()
-_SEQ = const(1)
-_NAME = const(2)
-_EVERY = const(3)  # ms between starts; 0: once
-_FLAG = const(4)
-_RUNS = const(5)
-_SKIPPED = const(6)  # starts dropped: the last run still going, or missed while blocked
-_TASK = const(7)  # the task's aioctl record, or None until it is added (schedule_task)
+# A schedule record is a list (less RAM than an object, as in aioctl). Its
+# layout is declared here; the add-ons that read its fields keep
+# compile-time copies of these constants (no RAM), which
+# tests/test_layers.py checks against these, and they make, drop and replace
+# records only through this module's functions (new_schedule, put, forget,
+# push, kill). Lists compare item by item: due time first, then a unique
+# number, so the heap never looks further.
+_S_DUE = const(0)  # ms on the scheduler's clock, now_ms()
+_S_SEQ = const(1)
+_S_NAME = const(2)
+_S_EVERY = const(3)  # ms between starts; 0: once
+_S_FLAG = const(4)
+_S_RUNS = const(5)
+_S_SKIPPED = const(6)  # starts dropped: the last run still going, or missed while blocked
+_S_TASK = const(7)  # the task's aioctl record, or None until it is added (schedule_task)
 # The last start is the task's own aioctl SINCE: not kept twice.
 
-# _FLAG
+# _S_FLAG
 _LIVE = const(0)  # in the heap
-_PENDING = const(1)  # made before schedule_loop first started: _DUE counts from then
+_PENDING = const(1)  # made before schedule_loop first started: _S_DUE counts from then
 _DEAD = const(2)  # removed or replaced; dropped when it reaches the heap top
 _OVER = const(3)  # a one-off that has run: kept for status, in no heap
 
@@ -41,22 +44,21 @@ _REBASE = const(1 << 29)
 
 # Options of a schedule (times, misfire, jitter, a calendar, a wall-clock
 # start), kept only for schedules that have any, so a plain interval schedule
-# pays nothing: _extras[name] is a list made by aiospec; aiocron does the
+# pays nothing: extras[name] is a list made by aiospec; aiowall does the
 # wall-clock work and is imported only when such a schedule is made.
-_X_SPEC = const(0)  # calendar spec, or None
+_X_SPEC = const(0)  # calendar spec (aiocron), or None
 _X_AT = const(1)  # wall-clock second of the next start, while it is a wall-clock one
 _X_LEFT = const(2)  # starts left (times=), or None
 _X_GRACE = const(3)  # ms a start may be late before it is dropped; None: any
+_X_JITTER = const(4)  # ms of random delay added to each start
 _X_BASE = const(5)  # due time without the jitter
-_JOB_OPTS = ("priority", "max_retries", "retry_delay", "conflict")  # aiojob's options
-# Functions of aiojob, aiowatch and aiostore, imported on first use
-_LAZY = {"trigger": "aiojob", "shutdown": "aiojob", "next_run": "aiojob", "watcher_loop": "aiowatch",
-         "persist": "aiostore", "save": "aiostore", "idle_seconds": "aiostore"}
+_X_LEN = const(6)
+# The names this module loads on first use, and from where
+_LAZY = ("aiojob", "trigger", "shutdown", "next_run", "aiowatch", "watcher_loop", "aiostore", "persist", "save",
+         "idle_seconds", "aiospec", "schedule_task")
+_TIME = (tuple, list)  # built once: a tuple in a call would be garbage at each
 _LATE = const(1000)  # ms late before a start counts as missed
-_CHECK = const(60000)  # ms between clock checks while wall-clock schedules exist
 
-_NUMBER = (int, float)  # built once: a tuple in a call would be garbage at each
-_TIME = (tuple, list)
 _ticks = time.ticks_ms
 _diff = time.ticks_diff
 _ms = 0  # the scheduler's clock: ms that never wrap
@@ -71,25 +73,25 @@ def _wall_ms():
         return int(time.time() * 1000)
 
 
-_wall = _wall_ms
+wall_ms = _wall_ms  # wall-clock ms now (clock() replaces it)
 
 
 def clock(ticks_ms=None, ticks_diff=None, wall_ms=None):
     # Replaces the clock, for tests: a ticks source that wraps soon, one
     # driven by hand, a wall clock at a chosen time. No argument: the time
     # module again.
-    global _ticks, _diff, _wall, _tick
+    global _ticks, _diff, _tick
     for f in (ticks_ms, ticks_diff, wall_ms):
         if f is not None and not callable(f):
             raise TypeError("clock: %r is not a function" % (f,))
     _ticks = ticks_ms or time.ticks_ms
     _diff = ticks_diff or time.ticks_diff
-    _wall = wall_ms or _wall_ms
+    globals()["wall_ms"] = wall_ms or _wall_ms  # its parameter has the same name
     _tick = None
 
 
-def _now():
-    global _ms, _tick, _t0
+def now_ms():
+    global _ms, _tick, t0
     t = _ticks()
     if _tick is not None:
         _ms += _diff(t, _tick)
@@ -102,50 +104,47 @@ def _now():
 def _rebase():
     # Shifts every time kept on this clock by the same amount (the heap stays
     # in order): due times in the heap and set aside, jitter-free due times,
-    # the loop's start, and the times in _clocked.
-    global _ms, _t0
+    # the loop's start, and the add-ons' times (their clocked containers).
+    global _ms, t0
     _ms -= _NAP_MAX
-    if _t0 is not None:
-        _t0 -= _NAP_MAX
+    if t0 is not None:
+        t0 -= _NAP_MAX
     for s in _heap:
-        s[_DUE] -= _NAP_MAX
-    for s in _parked.values():
-        if s[_FLAG] != _PENDING:
-            s[_DUE] -= _NAP_MAX
-    for x in _extras.values():
+        s[_S_DUE] -= _NAP_MAX
+    for s in parked.values():
+        if s[_S_FLAG] != _PENDING:
+            s[_S_DUE] -= _NAP_MAX
+    for x in extras.values():
         x[_X_BASE] -= _NAP_MAX
-    for c in _clocked:
-        for k in (c if type(c) is dict else range(len(c))):
-            if c[k] is not None:
-                c[k] -= _NAP_MAX
+    for c in hooks.get("clocked", ()):
+        if type(c) is dict:
+            for k in c:
+                if c[k] is not None:
+                    c[k] -= _NAP_MAX
+        else:
+            for i in range(len(c)):
+                if c[i] is not None:
+                    c[i] -= _NAP_MAX
 
-
-_offset = None  # set by aiocron.utc_offset(); None: the port's own localtime/mktime
 
 _heap = []  # schedules by due time, dead ones included
 _active = {}  # name -> schedule (live, pending or over)
 _pending = []
-_parked = {}  # name -> schedule set aside by aioctl.stop(), for aioctl.start()
-_extras = {}  # name -> options (see _X_*)
-# Every time other modules keep on this clock is in one of these containers:
-# dicts (their values) and lists (their items), None for "no time". _rebase
-# shifts them all; a module keeps no such time anywhere else (aiojob's,
-# aiowatch's, aiostore's, aiocron's).
-_clocked = []
-_watch = None  # aiowatch once watcher_loop is used
-_addons = []  # aiojob, aiostore once used: schedule_loop calls their tick() each pass
-_fired = 0  # due starts handled (aiostore saves when this or _changes grows)
-_t0 = None  # _now() when schedule_loop first started
+# The add-ons read these (and change them only through the functions below)
+parked = {}  # name -> schedule set aside by aioctl.stop(), for aioctl.start()
+extras = {}  # name -> options of the schedules that have any (see _X_*)
+handled = 0  # due starts handled (aiostore saves when this or changes grows)
+t0 = None  # now_ms() when schedule_loop first started (a _PENDING due time counts from it)
 _seq = 0
 _dead = 0  # dead schedules in _heap
-_changes = 0  # schedules made or removed: aiocron looks again for wall-clock ones
+changes = 0  # schedules made or removed: aiowall looks again for wall-clock ones
 
 
 def __getattr__(attr):
-    return _lazy_attr(_LAZY, attr)
+    return lazy_attr(_LAZY, attr)
 
 
-class _Nap:
+class Nap:
     # The sleep of schedule_loop or watcher_loop, which wake() ends early by
     # moving the sleeping task to the front of asyncio's task queue, so the
     # sleep just returns. No exception is used (a wake-up and a real cancel
@@ -203,18 +202,19 @@ class _Nap:
             q.push(t)
 
 
-_loop_nap = _Nap()
+loop_nap = Nap()
 
 
-def _push(s):
+def push(s):
+    # Puts schedule s in the heap, live.
     global _dead
-    s[_FLAG] = _LIVE
+    s[_S_FLAG] = _LIVE
     heapq.heappush(_heap, s)
     if _dead > 16 and _dead > len(_heap) // 2:
         # Many removed schedules wait to surface: drop them now.
         j = 0
         for x in _heap:
-            if x[_FLAG] != _DEAD:
+            if x[_S_FLAG] != _DEAD:
                 _heap[j] = x
                 j += 1
         del _heap[j:]
@@ -222,28 +222,17 @@ def _push(s):
         _dead = 0
 
 
-def _kill(s):
-    global _dead, _changes
-    _changes += 1
-    s[_TASK] = None  # a dead record may wait in the heap: it must not keep a deleted task's record
-    if s[_FLAG] == _LIVE:
-        s[_FLAG] = _DEAD
+def kill(s):
+    # Takes schedule s out (it stays in the heap, dead, until it surfaces).
+    global _dead, changes
+    changes += 1
+    s[_S_TASK] = None  # a dead record may wait in the heap: it must not keep a deleted task's record
+    if s[_S_FLAG] == _LIVE:
+        s[_S_FLAG] = _DEAD
         _dead += 1
-        _loop_nap.wake()
-    elif s[_FLAG] == _PENDING:
+        loop_nap.wake()
+    elif s[_S_FLAG] == _PENDING:
         _pending.remove(s)
-
-
-def _seconds(what, v):
-    # A number of seconds (int or float, never a bool) as ms. At most 10**9 s
-    # (31 years): dates further out overflow the port's localtime().
-    if v is True or v is False or not isinstance(v, _NUMBER):
-        raise TypeError("aioschedule: %s must be a number of seconds, not %r" % (what, v))
-    if not 0 <= v <= 1000000000:
-        raise ValueError("aioschedule: %s %r is %s" % (what, v, "negative" if v < 0 else "more than 10**9 s"))
-    if type(v) is int:
-        return v * 1000  # no float made
-    return int(v * 1000 + 0.5)  # 1.001 s is 1001 ms (1.001 * 1000 is 1000.999...)
 
 
 def schedule(name, start_in=0, repeat=False, **opts):
@@ -256,48 +245,30 @@ def schedule(name, start_in=0, repeat=False, **opts):
     # schedule there was.
     if not isinstance(name, str) or name not in aioctl.group():
         raise ValueError("schedule: no aioctl task %r" % (name,))
-    if not _make(name, start_in, repeat, opts):
+    if not make(name, start_in, repeat, opts):
         return False
     # If aioctl.add() has just started it, it waits for its schedule instead.
     aioctl.hold(aioctl.group()[name])
     return True
 
 
-def schedule_task(start_in=0, repeat=False, **opts):
-    # Decorator over @aioctl.aiotask: schedules the task of the function's
-    # name, which waits for aioctl.add() and schedule_loop.
-    def deco(fn):
-        if not callable(fn):
-            raise TypeError("schedule_task: %r is not a function" % (fn,))
-        _make(fn.__name__, start_in, repeat, dict(opts))
-        return fn
-
-    return deco
-
-
-def _make(name, start_in, repeat, opts):
-    global _seq, _changes
+def make(name, start_in, repeat, opts):
+    # schedule() without its check that the task exists (schedule_task)
     x, soft, job = None, 0, None
     if opts:
-        import aiospec  # let go at the loop's next pass (_pass)
-
-        for k in _JOB_OPTS:
-            if k in opts:
-                import aiojob  # it keeps the policy
-
-                job = aiospec.job_options(name, opts)  # takes its own options out of opts
-                if job is False:
-                    return False  # conflict="ignore": the schedule there is stays
-                break
-        x, soft = aiospec.options(start_in, repeat, opts)
+        # aiospec is let go at the loop's next pass (_pass)
+        opts = lazy("aiospec").options(name, start_in, repeat, opts, name in _active or name in parked)
+        if opts is False:
+            return False  # conflict="ignore": the schedule there is stays
+        x, soft, job = opts
+        if job:
+            lazy("aiojob")  # it keeps the policy (its policy hook)
     at = None
     if isinstance(start_in, _TIME):
-        import aiocron
-
-        at = aiocron.epoch(start_in)  # a wall-clock time: checked, in epoch seconds
-        ms = at * 1000 - _wall()
+        at = lazy("aiowall").epoch(start_in)  # a wall-clock time: checked, in epoch seconds
+        ms = at * 1000 - wall_ms()
     else:
-        ms = _seconds("start_in", start_in)
+        ms = seconds("start_in", start_in)
     once = repeat is None or repeat is False
     if once:
         every = 0
@@ -306,7 +277,7 @@ def _make(name, start_in, repeat, opts):
             raise ValueError("schedule: repeat=True needs start_in in seconds, not a time")
         every = ms
     else:
-        every = _seconds("repeat", repeat)
+        every = seconds("repeat", repeat)
     if every == 0 and not once:
         raise ValueError("schedule: repeat %r must be more than 0" % (repeat,))
     if ms < 0:
@@ -319,173 +290,196 @@ def _make(name, start_in, repeat, opts):
         if x is None:
             x = [None, None, None, None, 0, 0]
         x[_X_AT] = at
-    _changes += 1
-    _seq += 1
-    s = [ms, _seq, name, every, _PENDING, 0, 0, aioctl.group().get(name)]
-    old = _active.pop(name, None)
-    if old:
-        _kill(old)
-    _parked.pop(name, None)
+    s = new_schedule(name, ms, every)
+    s[_S_FLAG] = _PENDING
+    forget(name)
     _active[name] = s
-    _extras.pop(name, None)
     if x:
-        _extras[name] = x
-    j = aioctl.jobs
-    if j:
-        j.policy(name, job)
-    s[_DUE] += soft
+        extras[name] = x
+    for f in hooks.get("policy", ()):
+        f(name, job)
+    s[_S_DUE] += soft
     if x and x[_X_SPEC]:
-        import aiocron
-
-        s[_DUE] = _now()
-        aiocron.next_wall(s, x, s[_DUE], True)
-        _push(s)
-        _loop_nap.wake()
-    elif at is not None or _t0 is not None:
-        s[_DUE] += _now()
-        _base(s, x)
-        _push(s)
-        _loop_nap.wake()
+        s[_S_DUE] = now_ms()
+        lazy("aiowall").next_wall(s, x, s[_S_DUE], True)
+        push(s)
+        loop_nap.wake()
+    elif at is not None or t0 is not None:
+        s[_S_DUE] += now_ms()
+        base(s, x)
+        push(s)
+        loop_nap.wake()
     else:
         _pending.append(s)
     return True
 
 
-def _base(s, x):
+def base(s, x):
+    # Schedule s (options x) is due at s[_S_DUE]: keep that as its jitter-free
+    # due time and add this start's jitter.
     if x:
-        import aiocron
+        x[_X_BASE] = s[_S_DUE]
+        if x[_X_JITTER]:
+            from aioctl import random_ms
 
-        aiocron.base(s, x)
+            s[_S_DUE] += random_ms(x[_X_JITTER])
 
 
 def unschedule(name):
+    # Removes the schedules that name (a pattern) selects; the tasks stay.
     names = []
     if isinstance(name, str):
-        for n in list(_active) + list(_parked):
+        for n in list(_active) + list(parked):
             if match(name, n):
                 names.append(n)
     if not names:
         print("aioschedule: no schedule %r; scheduled: %s" % (name, ", ".join(_active)))
         return False
     for n in names:
-        s = _active.pop(n, None)
-        if s:
-            _kill(s)
-        _parked.pop(n, None)
-        _extras.pop(n, None)
-        if aioctl.jobs:
-            aioctl.jobs.policy(n, None)
+        forget(n)
     return True
 
 
 def group():
-    # name -> schedule record (internal lists: aiocron.info(name) reads one)
+    # name -> schedule record (see _S_DUE...); the ones aioctl.stop() set
+    # aside are in parked.
     return _active
+
+
+def put(name, s, x, aside=False):
+    # Schedule s, with options x (None: none), becomes name's, in place of
+    # the one there is (which stays in the heap, dead). aside: set aside, for
+    # aioctl.start(). A live one goes in the heap: that may fail with
+    # MemoryError, so it comes first.
+    if not aside and s[_S_FLAG] == _LIVE:
+        push(s)
+    old = _active.pop(name, None)
+    if old is not None and old is not s:
+        kill(old)
+    parked.pop(name, None)
+    if x:
+        extras[name] = x
+    else:
+        extras.pop(name, None)
+    if aside:
+        parked[name] = s
+    else:
+        _active[name] = s
+    loop_nap.wake()
+
+
+def new_schedule(name, due, every, runs=0, skipped=0):
+    # A live schedule record, due at that ms on the scheduler's clock
+    global _seq, changes
+    _seq += 1
+    changes += 1
+    return [due, _seq, name, every, _LIVE, runs, skipped, aioctl.group().get(name)]
 
 
 def _fire(s, now, log):
     # Starts the run that is due; False if the schedule has no next run.
-    global _fired
-    _fired += 1
-    name = s[_NAME]
-    x = _extras.get(name)
+    global handled
+    handled += 1
+    name = s[_S_NAME]
+    x = extras.get(name)
     if x and x[_X_SPEC] and x[_X_AT] is None:
-        import aiocron
-
-        aiocron.next_wall(s, x, now, True)  # it was waiting for the wall clock
+        lazy("aiowall").next_wall(s, x, now, True)  # it was waiting for the wall clock
         return True
     nxt = None
     if x and x[_X_SPEC]:
-        import aiocron
-
         # Its next start first, on copies: that allocates, and on a full heap
         # it fails before this start is made or counted (the pass tries this
         # one again, and would count it twice).
         nxt, xn = s[:], x[:]
-        aiocron.next_wall(nxt, xn, now)
-        nxt[_SKIPPED] -= s[_SKIPPED]  # the starts it collapsed into this one
+        lazy("aiowall").next_wall(nxt, xn, now)
+        nxt[_S_SKIPPED] -= s[_S_SKIPPED]  # the starts it collapsed into this one
     # The record itself, not a look-up by name at each start: a task keeps
     # its record until aioctl.delete() or reset(), which remove its schedule.
-    t = s[_TASK]
+    t = s[_S_TASK]
     if t is None:
-        t = s[_TASK] = aioctl.group().get(name)
+        t = s[_S_TASK] = aioctl.group().get(name)
     ran = False
-    if x and x[_X_GRACE] is not None and now - s[_DUE] > max(x[_X_GRACE], _LATE):
-        s[_SKIPPED] += 1  # missed by more than its grace: dropped (misfire rule)
+    if x and x[_X_GRACE] is not None and now - s[_S_DUE] > max(x[_X_GRACE], _LATE):
+        s[_S_SKIPPED] += 1  # missed by more than its grace: dropped (misfire rule)
     elif t is None:
-        s[_SKIPPED] += 1
+        s[_S_SKIPPED] += 1
         if log:
             log.warning("[%s] is due but is not an aioctl task", name)
     elif t[STATE] == RUNNING:
         # The last run has not finished: do not stack another on top.
-        s[_SKIPPED] += 1
-    elif aioctl.jobs:
-        ran = aioctl.jobs.want(name, s)  # it starts in turn (priority, max_concurrent)
+        s[_S_SKIPPED] += 1
+    elif hooks.get("due", ()):
+        ran = hooks.get("due", ())[0](name, s)  # aiojob: it starts in turn (priority, max_concurrent)
     else:
         aioctl.launch(t)  # first: if it fails (MemoryError), no run is counted
-        s[_RUNS] += 1
+        s[_S_RUNS] += 1
         ran = True
     if ran and x and x[_X_LEFT] is not None:
         x[_X_LEFT] -= 1
         if not x[_X_LEFT]:
-            s[_FLAG] = _OVER
+            s[_S_FLAG] = _OVER
             return False
     if nxt:
-        s[_DUE] = nxt[_DUE]
-        s[_SKIPPED] += nxt[_SKIPPED]
+        s[_S_DUE] = nxt[_S_DUE]
+        s[_S_SKIPPED] += nxt[_S_SKIPPED]
         x[_X_AT] = xn[_X_AT]
         x[_X_BASE] = xn[_X_BASE]
         return True
     if x:
         x[_X_AT] = None  # a wall-clock first start is done: an interval from now on
-    every = s[_EVERY]
+    every = s[_S_EVERY]
     if not every:
-        s[_FLAG] = _OVER
+        s[_S_FLAG] = _OVER
         return False
     # Due again one period later. If the loop was blocked past more due
     # times, those starts collapse into this one and the grid stays.
-    base = x[_X_BASE] if x else s[_DUE]
-    n = (now - base) // every + 1
-    s[_SKIPPED] += n - 1
-    s[_DUE] = base + n * every
+    base_ms = x[_X_BASE] if x else s[_S_DUE]
+    n = (now - base_ms) // every + 1
+    s[_S_SKIPPED] += n - 1
+    s[_S_DUE] = base_ms + n * every
     if x:
-        _base(s, x)
+        base(s, x)
     return True
+
+
+def started(name):
+    # An add-on (aiojob's queue) started a run of name's schedule.
+    global handled
+    s = _active.get(name)
+    if s:
+        s[_S_RUNS] += 1
+        handled += 1  # a change aiostore saves
 
 
 def _pass(alog):
     # One pass of schedule_loop: starts what is due; returns how long it may
     # sleep (ms).
     global _dead
-    if "aiospec" in sys.modules:
-        del sys.modules["aiospec"]  # the schedules are made: its RAM back
-    now = _now()
-    walls = False
-    if _extras:
-        import aiocron
-
-        walls = aiocron.check_clock(now)
+    sys.modules.pop("aiospec", None)  # the schedules are made: its RAM back
+    now = now_ms()
+    wait = _NAP_MAX
+    if extras:
+        wait = lazy("aiowall").check_clock(now, wait)  # it checks the wall clock now and then
     while _heap:
         s = _heap[0]
-        if s[_FLAG] == _DEAD:
+        if s[_S_FLAG] == _DEAD:
             heapq.heappop(_heap)
             _dead -= 1
-        elif s[_DUE] > now:
+        elif s[_S_DUE] > now:
             break
         else:
             heapq.heappop(_heap)
             try:
                 again = _fire(s, now, alog)
             except BaseException:
-                _push(s)  # starting its run failed: still due, not lost
+                push(s)  # starting its run failed: still due, not lost
                 raise
             if again:
-                _push(s)
-    wait = _CHECK if walls else _NAP_MAX
-    for m in _addons:
-        wait = m.tick(alog, wait)  # aiojob: queued runs...; aiostore: saves
+                push(s)
+    for f in hooks.get("tick", ()):
+        wait = f(alog, wait)  # aiojob: queued runs...; aiostore: saves
     if _heap:
-        wait = max(0, min(wait, _heap[0][_DUE] - _now()))
+        wait = max(0, min(wait, _heap[0][_S_DUE] - now_ms()))
         if wait > 20:
             # A long sleep can end late (Linux lets poll() overrun by
             # 0.1%): wake a little early, then sleep the short rest.
@@ -496,97 +490,81 @@ def _pass(alog):
 async def schedule_loop(alog=None, max_concurrent=None):
     # max_concurrent: at most that many runs started by the scheduler at once
     # (aiojob queues the rest). None: no limit.
-    global _t0
-    if max_concurrent is not None or aioctl.jobs:
-        import aiojob
-
-        aiojob.limit(max_concurrent)
-    _loop_nap.claim("schedule_loop")
-    if _t0 is None:
-        _t0 = _now()
+    global t0
+    if max_concurrent is not None or hooks.get("due", ()):
+        lazy("aiojob").limit(max_concurrent)
+    loop_nap.claim("schedule_loop")
+    if t0 is None:
+        t0 = now_ms()
         for s in _pending:
-            s[_DUE] += _t0
-            _base(s, _extras.get(s[_NAME]))
-            _push(s)
+            s[_S_DUE] += t0
+            base(s, extras.get(s[_S_NAME]))
+            push(s)
         _pending.clear()
-    await _loop_nap.loop(lambda: _pass(alog))
+    await loop_nap.loop(lambda: _pass(alog))
 
 
-# Hooks that aioctl calls (see aioctl.sched).
+# The hooks of aioschedule (see aioctl's hook protocol)
 
 
+def scheduled(name):
+    return name in _active
 
 
 def stop(name):
-    if aioctl.jobs:
-        aioctl.jobs.drop(name)  # its runs waiting to start
     s = _active.pop(name, None)
     if s is None:
         return False
-    _kill(s)
-    _parked[name] = s[:]  # the original may stay in the heap, dead
+    kill(s)
+    parked[name] = s[:]  # the original may stay in the heap, dead
     return True
 
 
 def start(name):
-    global _changes
-    s = _parked.pop(name, None)
+    global changes
+    s = parked.pop(name, None)
     if s is None:
         return False
-    _changes += 1
-    now = _now()  # first: it may shift the clock, and s with it
-    flag = s[_FLAG]
+    changes += 1
+    now = now_ms()  # first: it may shift the clock, and s with it
+    flag = s[_S_FLAG]
     _active[name] = s
     if flag == _PENDING:
-        if _t0 is None:
+        if t0 is None:
             _pending.append(s)
             return True
-        s[_DUE] += _t0
-    every = s[_EVERY]
-    x = _extras.get(name)
+        s[_S_DUE] += t0
+    every = s[_S_EVERY]
+    x = extras.get(name)
     if x and x[_X_LEFT] == 0:
         x[_X_LEFT] = 1  # it ran its times: start() gives it one more go
     # A start that came due while it was set aside runs at once (once: the
     # others are not caught up), then the schedule keeps its grid.
     if x and x[_X_SPEC]:
-        import aiocron
-
-        at = x[_X_AT]
-        wall = _wall()
-        if at is not None and at * 1000 <= wall:
-            at = x[_X_AT] = aiocron.latest(x, wall // 1000)
-            s[_DUE] = now - (wall - at * 1000)  # late by that much: misfire/grace decide
-            _base(s, x)
-        else:
-            aiocron.next_wall(s, x, now, True)
+        lazy("aiowall").resume(s, x, now)
     else:
-        if flag == _OVER or s[_DUE] < now and not every:
-            s[_DUE] = now
-        elif s[_DUE] < now:
-            s[_DUE] += (now - s[_DUE]) // every * every  # the last start of its grid
-        _base(s, x)
-    _push(s)
-    _loop_nap.wake()
+        if flag == _OVER or s[_S_DUE] < now and not every:
+            s[_S_DUE] = now
+        elif s[_S_DUE] < now:
+            s[_S_DUE] += (now - s[_S_DUE]) // every * every  # the last start of its grid
+        base(s, x)
+    push(s)
+    loop_nap.wake()
     return True
 
 
 def forget(name):
+    # Removes the schedule of name, live or set aside, its options and policy.
     s = _active.pop(name, None)
     if s:
-        _kill(s)
-    _parked.pop(name, None)
-    _extras.pop(name, None)
-    if _watch:
-        _watch.forget(name)
-    if aioctl.jobs:
-        aioctl.jobs.policy(name, None)
+        kill(s)
+    parked.pop(name, None)
+    extras.pop(name, None)
+    for f in hooks.get("policy", ()):
+        f(name, None)
 
 
-def ended(t):
-    if aioctl.jobs:
-        aioctl.jobs.ended(t)
-    if t[STATE] == ERROR and _watch:
-        _watch.nap.wake()
-
-
-aioctl.sched = sys.modules[__name__]
+aioctl.attach("scheduled", scheduled)
+aioctl.attach("stop", stop)
+aioctl.attach("start", start)
+aioctl.attach("forget", forget)

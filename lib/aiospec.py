@@ -8,21 +8,45 @@
 # loads it once). Specs are aiocron's (see there); its next_time() uses them.
 
 from micropython import const
-import aioschedule as _s
-from aioschedule import _seconds
 
-# A spec's layout, as aiocron reads it (see there): byte offsets of the
-# bitmaps, the flag byte and its bit. aiocron is imported only where a
-# calendar needs it, so options without one do not load it.
+# aiocron's spec layout (compile-time copies, checked by
+# tests/test_layers.py): aiocron is imported by check_spec() only, so
+# options without a calendar do not load it.
 _SEC = const(0)
 _MIN = const(8)
 _HR = const(16)
 _MDAY = const(19)
 _MON = const(23)
 _WDAY = const(25)
-_FLAG = const(26)
+_RULE = const(26)
 _LEN = const(27)
 _OR = const(1)
+
+
+def check_spec(spec):
+    # A spec that can match: every field has a value, and with the day rule
+    # AND, some month of the spec has its earliest mday (Feb: 29, leap
+    # years). Any real date falls on every weekday in some year (Feb 29 moves
+    # 5 weekdays every 4 years, and 5 is prime to 7), so wday never makes a
+    # spec impossible; with OR, the wday part alone matches some day of
+    # every month. ValueError naming what is wrong.
+    from aiocron import scan, has, month_len
+
+    if not isinstance(spec, (bytes, bytearray)) or len(spec) != _LEN:
+        raise ValueError("%r is not a spec from aiocron.cron() or compile()" % (spec,))
+    for off, lo, end in ((_SEC, 0, 60), (_MIN, 0, 60), (_HR, 0, 24), (_MDAY, 1, 32), (_MON, 1, 13), (_WDAY, 0, 7)):
+        if scan(spec, off, lo, end) < 0:
+            raise ValueError("a spec field has no value")
+    if spec[_RULE] & _OR:
+        return
+    d = scan(spec, _MDAY, 1, 32)
+    top = 0
+    for m in range(1, 13):
+        if has(spec, _MON, m):
+            top = max(top, 29 if m == 2 else month_len(1, m))
+    if d > top:
+        ms = ",".join(str(m) for m in range(1, 13) if has(spec, _MON, m))
+        raise ValueError("impossible: mday %d never occurs in month %s" % (d, ms))
 
 
 def _put(b, off, v):
@@ -49,27 +73,6 @@ def _field(b, off, v, lo, hi, name):
         raise ValueError("empty " + name)
 
 
-def _check(b):
-    # With the day rule AND (and in cron when a day field is *), a spec can
-    # only fail by asking for days its months never have: the earliest
-    # mday > the longest month (Feb: 29, leap years). Any real date falls on
-    # every weekday in some year, Feb 29 too (it moves 5 weekdays every 4
-    # years, and 5 is prime to 7), so wday never makes a spec impossible.
-    # With OR, the wday part alone matches some day of every month.
-    if b[_FLAG] & _OR:
-        return
-    from aiocron import _scan, _has, _mlen
-
-    d = _scan(b, _MDAY, 1, 32)
-    top = 0
-    for m in range(1, 13):
-        if _has(b, _MON, m):
-            top = max(top, 29 if m == 2 else _mlen(1, m))
-    if d > top:
-        ms = ",".join(str(m) for m in range(1, 13) if _has(b, _MON, m))
-        raise ValueError("impossible: mday %d never occurs in month %s" % (d, ms))
-
-
 def compile(secs=0, mins=0, hrs=None, mday=None, month=None, wday=None):
     # Each field: None (any), an int or an iterable of ints. secs and mins
     # default to 0, so hrs=6 means 06:00:00 once a day and compile() hourly;
@@ -82,7 +85,7 @@ def compile(secs=0, mins=0, hrs=None, mday=None, month=None, wday=None):
     _field(b, _MDAY, mday, 1, 31, "mday")
     _field(b, _MON, month, 1, 12, "month")
     _field(b, _WDAY, wday, 0, 6, "wday")
-    _check(b)
+    check_spec(b)
     return bytes(b)
 
 
@@ -161,21 +164,28 @@ def cron(text):
     _cron_field(b, _MON, f[3], 1, 12, "month")
     _cron_field(b, _WDAY, f[4], 0, 7, "wday")
     if f[2][0] != "*" and f[4][0] != "*":
-        b[_FLAG] = _OR
-    _check(b)
+        b[_RULE] = _OR
+    check_spec(b)
     return bytes(b)
 
 
-def options(start_in, repeat, opts):
-    # schedule()'s options -> (extras or None, soft-start delay in ms). All
-    # are checked before anything changes.
+def options(name, start_in, repeat, opts, scheduled):
+    # schedule()'s options -> (the schedule's options, a list in
+    # aioschedule's _X_ layout, or None; soft-start delay in ms; job policy
+    # or None), or False if conflict="ignore" keeps the schedule there is
+    # (scheduled: name has one). All are checked before anything changes.
+    from aioctl import seconds, random_ms
+
     opts = dict(opts)
+    job = job_options(name, opts, scheduled)
+    if job is False:
+        return False
     text = opts.pop("cron", None)
     times = opts.pop("times", None)
     misfire = opts.pop("misfire", "run")
     grace = opts.pop("grace", None)
-    jitter = _seconds("jitter", opts.pop("jitter", 0))
-    soft = _seconds("soft_start", opts.pop("soft_start", 0))
+    jitter = seconds("jitter", opts.pop("jitter", 0))
+    soft = seconds("soft_start", opts.pop("soft_start", 0))
     cal = {}
     for k in ("secs", "mins", "hrs", "mday", "month", "wday"):
         if k in opts:
@@ -187,7 +197,7 @@ def options(start_in, repeat, opts):
     if times is not None and (type(times) is not int or not 1 <= times <= 1 << 30):
         raise ValueError("schedule: times %r must be a whole number, 1 to 2**30" % (times,))
     if grace is not None:
-        grace = _seconds("grace", grace)
+        grace = seconds("grace", grace)
     elif misfire == "skip":
         grace = 0
     spec = None
@@ -199,34 +209,50 @@ def options(start_in, repeat, opts):
                 start_in, repeat))
         spec = cron(text) if text is not None else compile(**cal)
     if soft:
-        from aiocron import _random
-
-        soft = _random(soft)
+        soft = random_ms(soft)
     if spec is None and times is None and grace is None and not jitter:
-        return None, soft
-    return [spec, None, times, grace, jitter, 0], soft
+        return None, soft, job
+    return [spec, None, times, grace, jitter, 0], soft, job  # _X_SPEC, _X_AT, _X_LEFT, _X_GRACE, _X_JITTER, _X_BASE
 
 
-def job_options(name, opts):
-    # Takes aiojob's options out of schedule()'s opts -> a policy (aiojob's
-    # list: priority, max_retries, retry_delay ms, retries made), None if
-    # there is none, False if conflict="ignore" keeps the schedule there is.
+def job_options(name, opts, scheduled):
+    # Takes aiojob's options out of schedule()'s opts -> a policy
+    # (priority, max_retries, retry_delay ms), None if there is none, False
+    # if conflict="ignore" keeps the schedule there is (scheduled: name has
+    # one). The bounds are aiostore's too: what is accepted here is restored
+    # after a reset.
+    from aioctl import seconds, is_number
+
     c = opts.pop("conflict", "replace")
     if c != "replace" and c != "ignore" and c != "raise":
         raise ValueError("schedule: conflict %r must be 'replace', 'ignore' or 'raise'" % (c,))
-    if c != "replace" and (name in _s._active or name in _s._parked):
+    if c != "replace" and scheduled:
         if c == "raise":
             raise ValueError("schedule: %r is scheduled already (conflict='raise')" % (name,))
         return False
     pr = opts.pop("priority", 0)
-    # The bounds are aiostore's too: what is accepted here is restored after a reset.
-    if pr is True or pr is False or not isinstance(pr, (int, float)) or pr != pr:
+    if not is_number(pr) or pr != pr:
         raise TypeError("schedule: priority %r must be a number" % (pr,))
     if not -1e9 <= pr <= 1e9:
         raise ValueError("schedule: priority %r must be within -1e9 to 1e9" % (pr,))
     n = opts.pop("max_retries", 0)
     if type(n) is not int or not 0 <= n <= 1 << 20:
         raise ValueError("schedule: max_retries %r must be a whole number, 0 to 2**20" % (n,))
-    ms = _seconds("retry_delay", opts.pop("retry_delay", 1))
+    ms = seconds("retry_delay", opts.pop("retry_delay", 1))
     if pr or n:
-        return [pr, n, ms or 1, 0]
+        return pr, n, ms or 1
+
+
+def schedule_task(start_in=0, repeat=False, **opts):
+    # aioschedule.schedule_task: a decorator over @aioctl.aiotask that
+    # schedules the task of the function's name, which waits for
+    # aioctl.add() and schedule_loop.
+    def deco(fn):
+        if not callable(fn):
+            raise TypeError("schedule_task: %r is not a function" % (fn,))
+        import aioschedule
+
+        aioschedule.make(fn.__name__, start_in, repeat, dict(opts))
+        return fn
+
+    return deco

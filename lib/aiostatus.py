@@ -1,16 +1,23 @@
 # aiostatus: aioctl.status(), the tree of every task, with the lines that
 # aioschedule, aiojob and aiowatch add to it.
 #
-# aioctl imports it for each status() call (aiolog._lazy) and lets it go
+# aioctl imports it for each status() call (aioctl.lazy) and lets it go
 # after: an application that only looks at its tasks from the REPL, now and
 # then, does not keep this code in RAM while it runs. The other REPL
 # queries are in aioinfo, so that each call loads only what it needs.
 
+import sys
 import time
+from micropython import const
 import aioctl
 from aioctl import NAME, ARGS, KWARGS, OPTS, TASK, STATE, SINCE, DONE_AT, RESULT, EXC
-from aioctl import NEW, RUNNING, DONE, STOPPED, ERROR, duration, _find
-from aiolog import LogStream, datestr, _lazy
+from aioctl import NEW, RUNNING, DONE, STOPPED, ERROR, duration, find, lazy
+from aiolog import LogStream, datestr
+
+# aioctl's options tuple and aiojob's policy (compile-time copies, checked by tests/test_layers.py)
+_J_MAX = const(1)
+_J_TRY = const(3)
+_OPT_BEAT = const(4)
 
 _GREEN = "\033[92m"
 _YELLOW = "\033[33;1m"
@@ -18,20 +25,32 @@ _RED = "\033[31;1m"
 _CYAN = "\033[36m"
 _END = "\033[0m"
 
+# aioschedule's record layouts (compile-time copies, checked by tests/test_layers.py)
+_S_DUE = const(0)
+_S_EVERY = const(3)
+_S_FLAG = const(4)
+_S_RUNS = const(5)
+_S_SKIPPED = const(6)
+_PENDING = const(1)
+_OVER = const(3)
+_X_SPEC = const(0)
+_X_AT = const(1)
+_X_JITTER = const(4)
+
 
 def status(name=None, log=True, debug=False):
     # debug: the lines of aioctl.debug() mode too, with aioinfo's help. The
     # log lines of a LogStream are read with aiologread, imported once here
     # (its cat() method would import it again for each task).
-    info = _lazy("aioinfo") if debug or aioctl._debug else None
-    st = aioctl._log
+    info = lazy("aioinfo") if debug or aioctl.debug_on else None
+    st = aioctl.log_stream
     cat = None
     if log and st:
-        cat = _lazy("aiologread", "cat") if isinstance(st, LogStream) else _cat
+        cat = lazy("aiologread", "cat") if isinstance(st, LogStream) else _cat
     if name is None and not aioctl.group():
         print("aioctl: no tasks")
         return
-    _find(name, show, cat, info)
+    find(name, show, cat, info)
 
 
 def _cat(st, grep):
@@ -40,20 +59,24 @@ def _cat(st, grep):
 
 def show(t, cat, info, indent="    "):
     # One task's entry. Its parts are separate functions: on a full,
-    # fragmented heap, loading this module needs no large free block.
-    sch = aioctl.sched
-    s = sch and sch._active.get(t[NAME])
-    _head(t, s, sch and sch._offset)  # dates in the schedules' local time
+    # fragmented heap, loading this module needs no large free block. The
+    # add-ons' lines come from their view functions, if they are loaded.
+    mods = sys.modules
+    sch = mods.get("aioschedule")
+    wall = mods.get("aiowall")
+    off = wall and wall.offset  # dates in the schedules' local time
+    s = sch and sch.group().get(t[NAME])
+    _head(t, s, off)
     if s:
-        _schedule(t, s, indent, info)
-    if sch and sch._watch:
-        _watch(t, indent, sch._watch)
-    if aioctl.jobs:
-        _jobs(t, indent, aioctl.jobs, sch)
+        _schedule(t, s, indent, info, sch, off)
+    if "aiowatch" in mods:
+        _watch(t, indent, mods["aiowatch"])
+    if "aiojob" in mods:
+        _jobs(t, indent, mods["aiojob"])
     if info:
         _debug(t, indent, info)
     if cat:
-        cat(aioctl._log, "[%s]" % t[NAME])
+        cat(aioctl.log_stream, "[%s]" % t[NAME])
     print("<" + "-" * 80 + ">")
 
 
@@ -73,7 +96,7 @@ def _head(t, s, off):
     name = t[NAME]
     st = t[STATE]
     res = t[RESULT]
-    now = aioctl._now()
+    now = aioctl.wall_s()
     if st == RUNNING:
         since = t[SINCE]
         print("%s●%s %s: status: %srunning%s since %s; %s ago" % (
@@ -106,34 +129,33 @@ def _head(t, s, off):
     print("%s●%s %s: status: %s @ %s --> result: %s" % (dot, _END if dot else "", name, word, when, res))
 
 
-def _schedule(t, s, indent, info):
-    # the lines of t's schedule s (see aioschedule's record: _DUE, _FLAG...)
-    sch = aioctl.sched
-    flag = s[4]
-    last = t[SINCE] if s[5] else None
-    if flag == 3:  # over
+def _schedule(t, s, indent, info, sch, off):
+    # the lines of t's schedule s (see aioschedule.S_DUE...)
+    flag = s[_S_FLAG]
+    runs = s[_S_RUNS]
+    last = t[SINCE] if runs else None
+    x = sch.extras.get(t[NAME])
+    if flag == _OVER:
         line = "no next run"
-    elif flag == 1:  # pending: schedule_loop has not started
-        line = "starts %s after schedule_loop starts" % duration(s[0] / 1000)
+    elif flag == _PENDING:  # schedule_loop has not started
+        line = "starts %s after schedule_loop starts" % duration(s[_S_DUE] / 1000)
     else:
-        ms = max(0, s[0] - sch._now())
-        x = sch._extras.get(t[NAME])
-        if x and x[1] is not None and not x[4]:
-            at = x[1]  # a wall-clock start without jitter: its own second
+        ms = max(0, s[_S_DUE] - sch.now_ms())
+        if x and x[_X_AT] is not None and not x[_X_JITTER]:
+            at = x[_X_AT]  # a wall-clock start without jitter: its own second
         else:
-            at = (sch._wall() + ms + 500) // 1000  # the clocks are read apart: round
-        line = "in %s @ %s" % (duration(ms / 1000), datestr(at, sch._offset))
+            at = (sch.wall_ms() + ms + 500) // 1000  # the clocks are read apart: round
+        line = "in %s @ %s" % (duration(ms / 1000), datestr(at, off))
         line = ("next " if last is not None else "starts ") + line
     if last is not None:
-        line = "last @ %s --> %s" % (datestr(last, sch._offset), line)
+        line = "last @ %s --> %s" % (datestr(last, off), line)
     print("%s┗━► schedule: %s" % (indent, line))
     if info:
-        every = s[3]
-        x = sch._extras.get(t[NAME])
+        every = s[_S_EVERY]
         kind = "every " + duration(every / 1000) if every else "once"
-        if x and x[0]:
+        if x and x[_X_SPEC]:
             kind = "calendar"
-        print("%s┗━► schedule: %s, runs: %d, skipped: %d" % (indent, kind, s[5], s[6]))
+        print("%s┗━► schedule: %s, runs: %d, skipped: %d" % (indent, kind, runs, s[_S_SKIPPED]))
         runs = []
         for tm in info.next_runs(t[NAME], 3):
             runs.append("%d-%02d-%02d %02d:%02d:%02d" % tm[:6])
@@ -145,39 +167,41 @@ def _bar(done):
     return "[%s%s] %d%%" % ("#" * n, "-" * (10 - n), int(done * 100))
 
 
-def _jobs(t, indent, j, sch):
+def _jobs(t, indent, j):
     # aiojob's lines: progress, retries, the wait for a free slot
     name = t[NAME]
-    p = j._progress.get(name)
+    p = j.progress_of.get(name)
     if p and p[0] is t[TASK] and t[STATE] == RUNNING:
         print("%s┗━► progress: %s%s" % (indent, _bar(p[1]), " " + p[2] if p[2] else ""))
-    pol = j._pol.get(name)
-    if pol and pol[1]:  # max_retries (see aiojob._PRIO...)
-        at = j._retry.get(name)
+    pol = j.policies.get(name)
+    sch = sys.modules["aioschedule"]
+    if pol and pol[_J_MAX]:
+        at = j.retry_at.get(name)
         if at is not None:
-            left = max(0, at - sch._now())
-            print("%s┗━► retry %d of %d in %s" % (indent, pol[3] + 1, pol[1], duration(left / 1000)))
-        elif pol[3]:
-            print("%s┗━► attempt %d of %d" % (indent, pol[3] + 1, pol[1] + 1))
-    since = j._since.get(name)
+            left = max(0, at - sch.now_ms())
+            print("%s┗━► retry %d of %d in %s" % (indent, pol[_J_TRY] + 1, pol[_J_MAX], duration(left / 1000)))
+        elif pol[_J_TRY]:
+            print("%s┗━► attempt %d of %d" % (indent, pol[_J_TRY] + 1, pol[_J_MAX] + 1))
+    since = j.waiting.get(name)
     if since is not None:
-        waited = (sch._now() - since) / 1000
+        waited = (sch.now_ms() - since) / 1000
         print("%s┗━► waiting for a free slot for %s (%d of %d in line, max_concurrent %s)" % (
-            indent, duration(waited), j._queue.index(name) + 1, len(j._queue), j._limit))
+            indent, duration(waited), j.queue.index(name) + 1, len(j.queue), j.max_concurrent))
 
 
 def _watch(t, indent, w):
     # aiowatch's lines: restarts, heartbeat
     name = t[NAME]
-    n = w._restarts.get(name)
+    n = w.restarts.get(name)
     if n:
         print("%s┗━► restarts: %d" % (indent, n))
     opts = t[OPTS]
-    if opts and opts[4]:  # heartbeat ms (see aioctl.OPTS)
-        line = "limit %s s" % (opts[4] / 1000)
+    if opts and opts[_OPT_BEAT]:
+        line = "limit %s s" % (opts[_OPT_BEAT] / 1000)
         age = w.beat_age(t, time.ticks_ms()) if t[STATE] == RUNNING else None
         if age is not None:
             line = "%s ago, %s" % (duration(age / 1000), line)
-        if w._hung.get(name):
-            line += "; hung %d times" % w._hung[name]
+        n = w.hung.get(name)
+        if n:
+            line += "; hung %d times" % n
         print("%s┗━► heartbeat: %s" % (indent, line))

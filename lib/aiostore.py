@@ -22,16 +22,24 @@ from micropython import const
 import aioctl
 import aioschedule as _s
 from aioctl import STATE, SINCE, RUNNING, NEW, STOPPED
+from aioctl import seconds
 
-# aioschedule's records (see aioschedule._DUE... and _X_...)
-_DUE = const(0)
-_EVERY = const(3)
-_FLAG = const(4)
-_RUNS = const(5)
-_SKIPPED = const(6)
+# aioschedule's record layouts and aiojob's policy (compile-time copies,
+# checked by tests/test_layers.py)
+_J_TRY = const(3)
+_S_DUE = const(0)
+_S_EVERY = const(3)
+_S_FLAG = const(4)
+_S_RUNS = const(5)
+_S_SKIPPED = const(6)
 _LIVE = const(0)
 _PENDING = const(1)
 _OVER = const(3)
+_X_SPEC = const(0)
+_X_AT = const(1)
+_X_LEFT = const(2)
+_X_GRACE = const(3)
+_X_JITTER = const(4)
 _X_BASE = const(5)
 
 # A saved schedule is a list:
@@ -56,13 +64,12 @@ _HEADER = "aiostore 2\n"
 _LINE = const(1024)  # bytes read at once while the checksum is checked
 _BIG = const(1 << 40)  # ms (35 years): no interval, grace or jitter is longer
 _WALL = const(10000000000)  # s (year 2286): a later wall-clock time is junk (aiocron, aiolog take < 1e11)
-_SET = const(1704067200000)  # 2024-01-01 in ms: an earlier wall clock is not set
 _AGAIN = const(1000)  # ms before a file that could not be read is read again
 
 _path = None
 _every = 60000  # ms between writes at most
 # Scheduler ms of the last write, and when to read a file again that could
-# not be read (on aioschedule's clock: in its _clocked list).
+# not be read (on aioschedule's clock: attached as clocked).
 _times = [None, None]
 _state = None  # _now_state() at the last write
 _unread = None  # path of a saved file not restored yet (clock not set, or reading failed)
@@ -79,16 +86,14 @@ def persist(path="/schedules.json", every=60):
     global _path, _every, _unread, _state, _done, _warned
     if not isinstance(path, str) or not path:
         raise ValueError("persist: path %r is not a file name" % (path,))
-    _every = _s._seconds("every", every)
+    _every = seconds("every", every)
     _path = path
     _times[0] = _times[1] = _state = None
     _unread = path
     _done = {"restored": [], "kept": [], "dropped": []}
     _warned = False
     _kept.clear()
-    if sys.modules[__name__] not in _s._addons:
-        _s._addons.append(sys.modules[__name__])
-    _s._loop_nap.wake()  # its next pass calls tick(), which reads again if need be
+    _s.loop_nap.wake()  # its next pass calls tick(), which reads again if need be
     return _restore()
 
 
@@ -222,6 +227,18 @@ def _find():
     return None
 
 
+def _clock_is_set():
+    # aiocron's rule (clock_check). An app without calendars does not keep
+    # aiocron for this: it is let go again unless it was loaded already.
+    had = "aiocron" in sys.modules
+    import aiocron
+
+    ok = aiocron.clock_is_set(_s.wall_ms() // 1000)
+    if not had:
+        sys.modules.pop("aiocron")
+    return ok
+
+
 def _restore():
     # Puts the saved schedules back once the wall clock is set. A MemoryError
     # or OSError while reading leaves the file as it is: tick() reads it
@@ -229,20 +246,20 @@ def _restore():
     global _unread, _warned
     if _unread is None:
         return _done
-    if _s._wall() < _SET:
-        if not _warned:
-            _say("warning", "the wall clock is not set: saved schedules wait for it")
-            _warned = True
-        return _done
     differ = []
     seen = []  # the names restored or kept in this reading of the file
     try:
+        if not _clock_is_set():
+            if not _warned:
+                _say("warning", "the wall clock is not set: saved schedules wait for it")
+                _warned = True
+            return _done
         p = _find()
         if p is not None:
             for r in _records(p):
                 _restore_one(r, _done, differ, seen)
     except (MemoryError, OSError) as e:
-        _times[1] = _s._now() + _AGAIN
+        _times[1] = _s.now_ms() + _AGAIN
         try:
             msg = "cannot read %s now (%r): the file is kept, read again in %d s" % (_unread, e, _AGAIN // 1000)
         except MemoryError:
@@ -274,7 +291,7 @@ def _restore_one(r, done, differ, seen):
         _say("error", "saved schedule %r not restored: %s" % (name, why))
         done["dropped"].append(str(name))
         return
-    old = _s._active.get(name) or _s._parked.get(name)
+    old = _s.group().get(name) or _s.parked.get(name)
     if old is not None and _record(name, old)[1:_R_SIG] != r[1:_R_SIG]:
         differ.append(name)
         done["dropped"].append(name)
@@ -319,10 +336,8 @@ def _bad(r):
             import aiocron
 
             spec = binascii.unhexlify(spec)
-            for off, lo, end in ((0, 0, 60), (8, 0, 60), (16, 0, 24), (19, 1, 32), (23, 1, 13), (25, 0, 7)):
-                if aiocron._scan(spec, off, lo, end) < 0:
-                    raise ValueError  # a field with no value: next_time would search 400 years
-            aiocron.next_time(spec, _s._wall() // 1000)
+            aioctl.lazy("aiospec").check_spec(spec)  # a field with no value: next_time would search 400 years
+            aiocron.next_time(spec, _s.wall_ms() // 1000)
         except MemoryError:
             raise  # not the record's fault: read again later
         except Exception:
@@ -359,67 +374,51 @@ def _put(name, r):
     x = None
     spec = r[2]
     if spec is not None or r[3] is not None or r[4] or r[_R_AT] is not None or r[_R_LEFT] is not None:
-        x = [binascii.unhexlify(spec) if spec is not None else None, r[_R_AT], r[_R_LEFT], r[3], r[4], 0]
-    now = _s._now()
-    s = [now + r[_R_DUE] - _s._wall(), 0, name, r[1], _LIVE, r[_R_RUNS], r[_R_SKIPPED], None]
+        x = [binascii.unhexlify(spec) if spec is not None else None, r[_R_AT], r[_R_LEFT], r[3], r[4], 0]  # _X_SPEC...
     pol = r[5]
-    if pol or aioctl.jobs:
+    if pol or "aiojob" in sys.modules:
         import aiojob
 
-        aiojob.policy(name, pol and [pol[0], pol[1], pol[2], 0])
-    if x:
-        _s._extras[name] = x
-    else:
-        _s._extras.pop(name, None)
-    old = _s._active.pop(name, None)
-    if old:
-        _s._kill(old)
-    _s._parked.pop(name, None)
-    _s._seq += 1
-    s[1] = _s._seq
+        aiojob.policy(name, pol)
+    s = _s.new_schedule(name, _s.now_ms() + r[_R_DUE] - _s.wall_ms(), r[1], r[_R_RUNS], r[_R_SKIPPED])
+    state = r[_R_STATE]
+    if state == 2:
+        s[_S_FLAG] = _OVER  # a one-off that has run (or times= used up)
+    elif state == 0:
+        _s.base(s, x)
+    _s.put(name, s, x, state == 1)  # 1: set aside by aioctl.stop
     t = aioctl.group().get(name)
-    if t is not None and r[_R_LAST] is not None and t[STATE] != RUNNING:
-        t[SINCE] = r[_R_LAST]  # status: "last @" the start before the reset
-    _s._changes += 1
     if t is not None:
+        if r[_R_LAST] is not None and t[STATE] != RUNNING:
+            t[SINCE] = r[_R_LAST]  # status: "last @" the start before the reset
         aioctl.hold(t)  # added (and so started) before its schedule came back
-    if r[_R_STATE] == 1:
-        _s._parked[name] = s  # set aside by aioctl.stop: aioctl.start puts it back
-        if t is not None and t[STATE] == NEW:
-            t[STATE] = STOPPED
-        return
-    _s._active[name] = s
-    if r[_R_STATE] == 2:
-        s[_FLAG] = _OVER  # a one-off that has run (or times= used up)
-        return
-    if x:
-        _s._base(s, x)
-    _s._push(s)
-    _s._loop_nap.wake()
+        if r[_R_STATE] == 1 and t[STATE] == NEW:
+            t[STATE] = STOPPED  # set aside by aioctl.stop: aioctl.start puts it back
 
 
 def _record(name, s, state=0):
     # The saved form of schedule s (see the top).
-    x = _s._extras.get(name)
-    now = _s._now()
-    due = x[_X_BASE] if x and s[_FLAG] != _PENDING else s[_DUE]
-    if s[_FLAG] == _PENDING:
-        due += now if _s._t0 is None else _s._t0
-    p = aioctl.jobs and aioctl.jobs._pol.get(name)
+    x = _s.extras.get(name)
+    now = _s.now_ms()
+    due = x[_X_BASE] if x and s[_S_FLAG] != _PENDING else s[_S_DUE]
+    if s[_S_FLAG] == _PENDING:
+        due += now if _s.t0 is None else _s.t0  # it counts from schedule_loop's start
+    j = sys.modules.get("aiojob")
+    pol = j and j.policies.get(name)
     t = aioctl.group().get(name)
-    return [name, s[_EVERY],
-            binascii.hexlify(x[0]).decode() if x and x[0] else None,
-            x[3] if x else None, x[4] if x else 0, [p[0], p[1], p[2]] if p else None,
-            x[1] if x else None, x[2] if x else None,
-            min(s[_RUNS], 1 << 40), min(s[_SKIPPED], 1 << 40), _s._wall() + due - now,  # as _bad takes them
-            t[SINCE] if t is not None and s[_RUNS] else None, state]
+    return [name, s[_S_EVERY],
+            binascii.hexlify(x[_X_SPEC]).decode() if x and x[_X_SPEC] else None,
+            x[_X_GRACE] if x else None, x[_X_JITTER] if x else 0, pol and pol[:_J_TRY],
+            x[_X_AT] if x else None, x[_X_LEFT] if x else None,
+            min(s[_S_RUNS], 1 << 40), min(s[_S_SKIPPED], 1 << 40), _s.wall_ms() + due - now,  # as _bad takes them
+            t[SINCE] if t is not None and s[_S_RUNS] else None, state]
 
 
 def _now_state():
     # Both counters only grow, so their sum moves with any change; a sum,
     # not a tuple: tick() runs at every pass of schedule_loop and allocates
     # nothing.
-    return _s._changes + _s._fired
+    return _s.changes + _s.handled
 
 
 def save():
@@ -430,24 +429,32 @@ def save():
         raise RuntimeError("save: call aioschedule.persist(path) first")
     if _unread is not None:
         return 0  # the saved ones are not back yet: the file must stay as it is
-    n = 0
     tmp = _path + ".tmp"
+    try:
+        n = _save(tmp)
+        os.rename(tmp, _path)
+    except OSError as e:
+        raise OSError(e.errno, "save: cannot write %s: %s" % (tmp, e))  # which file
+    _times[0] = _s.now_ms()
+    _state = _now_state()
+    return n
+
+
+def _save(tmp):
+    n = 0
     with open(tmp, "w") as f:
         # One line at a time, as restore reads it: no RAM for the whole text.
         crc = _write(f, _HEADER, 0)
-        for name, s in _s._active.items():
-            crc = _write(f, json.dumps(_record(name, s, 2 if s[_FLAG] == _OVER else 0)) + "\n", crc)
+        for name, s in _s.group().items():
+            crc = _write(f, json.dumps(_record(name, s, 2 if s[_S_FLAG] == _OVER else 0)) + "\n", crc)
             n += 1
-        for name, s in _s._parked.items():
+        for name, s in _s.parked.items():
             crc = _write(f, json.dumps(_record(name, s, 1)) + "\n", crc)
             n += 1
         for r in _kept:
-            if r[0] not in _s._active and r[0] not in _s._parked:
+            if r[0] not in _s.group() and r[0] not in _s.parked:
                 crc = _write(f, json.dumps(r) + "\n", crc)
         f.write("%08x\n" % crc)
-    os.rename(tmp, _path)
-    _times[0] = _s._now()
-    _state = _now_state()
     return n
 
 
@@ -464,7 +471,7 @@ def tick(log, wait):
     _log = log
     if _unread is not None:
         again = _times[1]
-        now = _s._now()
+        now = _s.now_ms()
         if again is None or now >= again:
             _restore()
             again = _times[1]
@@ -473,13 +480,13 @@ def tick(log, wait):
             return min(wait, 1000 if again is None else max(again - now, 0))
     if _path is None or _now_state() == _state:
         return wait
-    left = 0 if _times[0] is None else _every - (_s._now() - _times[0])
+    left = 0 if _times[0] is None else _every - (_s.now_ms() - _times[0])
     if left <= 0:
         try:
             save()
         except OSError as e:
             _say("error", "cannot write %s: %r" % (_path, e))
-            _times[0] = _s._now()  # tries again in _every ms, not at every pass
+            _times[0] = _s.now_ms()  # tries again in _every ms, not at every pass
         return wait
     return min(wait, left)
 
@@ -488,26 +495,29 @@ def idle_seconds():
     # Seconds until the next start of any schedule (a float), 0 while a run
     # the scheduler started goes on or waits to start, None if nothing is
     # scheduled: how long a board may deep-sleep.
-    now = _s._now()
+    now = _s.now_ms()
     tasks = aioctl.group()
     best = None
-    for name, s in _s._active.items():
+    for name, s in _s.group().items():
         t = tasks.get(name)
         if t is not None and t[STATE] == RUNNING:
             return 0
-        flag = s[_FLAG]
+        flag = s[_S_FLAG]
         if flag == _LIVE or flag == _PENDING:
-            d = s[_DUE] - now if flag == _LIVE else s[_DUE]
+            d = s[_S_DUE] - now if flag == _LIVE else s[_S_DUE]
             if best is None or d < best:
                 best = d
-    j = aioctl.jobs
+    j = sys.modules.get("aiojob")
     if j:
-        if j._queue:
+        if j.queue:
             return 0
-        for at in j._retry.values():
+        for at in j.retry_at.values():
             if at is not None and (best is None or at - now < best):
                 best = at - now
     return None if best is None else max(0, best) / 1000
 
 
-_s._clocked.append(_times)
+
+
+aioctl.attach("tick", tick)
+aioctl.attach("clocked", _times)  # times on the scheduler's clock

@@ -5,23 +5,25 @@
 # Imported on first use of aioschedule.watcher_loop or aioctl.heartbeat: an
 # application without them does not load it.
 
-import sys
 import time
 import asyncio
 from micropython import const
 import aioctl
 import aioschedule as _s
 from aioctl import NAME, KWARGS, OPTS, TASK, STATE, EXC, RUNNING, ERROR, STOPPED
-from aiolog import match
+from aioctl import match, seconds
 
-_BEAT = const(4)  # heartbeat limit (ms) in a task's aioctl OPTS
+# aioctl's options tuple (compile-time copies, checked by tests/test_layers.py)
+_OPT_RESTART = const(2)
+_OPT_BEAT = const(4)
 
-_restarts = {}  # name -> restarts by watcher_loop
-_waiting = {}  # name -> _s._now() when watcher_loop restarts it
+# aiostatus reads these two (and never changes them)
+restarts = {}  # name -> restarts by watcher_loop
+_waiting = {}  # name -> scheduler ms when watcher_loop restarts it
 _streak = {}  # name -> failures in a row
-_began = {}  # name -> _s._now() when watcher_loop last restarted it
-_hung = {}  # name -> runs cancelled for want of a heartbeat
-nap = _s._Nap()  # aioschedule.ended() wakes it when a run fails
+_began = {}  # name -> scheduler ms when watcher_loop last restarted it
+hung = {}  # name -> runs cancelled for want of a heartbeat
+nap = _s.Nap()  # ended() wakes it when a run fails
 
 
 def heartbeat():
@@ -52,10 +54,10 @@ async def watcher_loop(alog=None, sleep=30, backoff=1, max_backoff=60, wdt=None,
     # fed every feed seconds while every task named in critical (names or
     # "*" patterns) is healthy: running, or waiting for its schedule, with
     # its heartbeat on time.
-    base = _s._seconds("backoff", backoff) or 1
-    cap = _s._seconds("max_backoff", max_backoff)
-    poll = _s._seconds("sleep", sleep) or 1
-    every = _s._seconds("feed", feed) or 1
+    base = seconds("backoff", backoff) or 1
+    cap = seconds("max_backoff", max_backoff)
+    poll = seconds("sleep", sleep) or 1
+    every = seconds("feed", feed) or 1
     if wdt is not None and not callable(getattr(wdt, "feed", None)):
         raise TypeError("watcher_loop: wdt %r has no feed()" % (wdt,))
     if isinstance(critical, str) or not isinstance(critical, (tuple, list)):
@@ -68,7 +70,7 @@ def _pass(alog, base, cap, poll, every, wdt, critical):
     # One pass of watcher_loop; returns how long it may sleep (ms).
     waiting = _waiting
     streak = _streak
-    now = _s._now()
+    now = _s.now_ms()
     tick = time.ticks_ms()
     wait = poll
     healthy = True
@@ -77,7 +79,7 @@ def _pass(alog, base, cap, poll, every, wdt, critical):
         st = t[STATE]
         opts = t[OPTS]
         sick = st == ERROR or st == STOPPED
-        beat = opts[_BEAT] if opts else 0
+        beat = opts[_OPT_BEAT] if opts else 0
         if beat:
             # A run may begin at any moment (the scheduler, a
             # restart, aioctl.start): look again within the limit.
@@ -86,9 +88,9 @@ def _pass(alog, base, cap, poll, every, wdt, critical):
             if left < 0:
                 sick = True
                 msg = "hung: no heartbeat for %s s (limit %s s)" % (age / 1000, beat / 1000)
-                _hung[n] = _hung.get(n, 0)  # its room first: on a full heap the count is not lost
-                aioctl._fail(t[TASK], RuntimeError(msg))  # ends as failed: restarted below
-                _hung[n] += 1
+                hung[n] = hung.get(n, 0)  # its room first: on a full heap the count is not lost
+                aioctl.fail(t[TASK], RuntimeError(msg))  # ends as failed: restarted below
+                hung[n] += 1
                 if alog:
                     alog.error("[%s] %s; watcher_loop cancels it" % (n, msg))
             elif left < wait:
@@ -98,8 +100,8 @@ def _pass(alog, base, cap, poll, every, wdt, critical):
                 if match(p, n):
                     healthy = False
         # added with _restart=False, or with restart=False for the task (asyncmd's watcher reads it)
-        no = opts is not None and not opts[2] or t[KWARGS].get("restart") is False
-        if st != ERROR or no or n in _s._active or n in _s._parked:
+        no = opts is not None and not opts[_OPT_RESTART] or t[KWARGS].get("restart") is False
+        if st != ERROR or no or n in _s.group() or n in _s.parked:
             if st != ERROR and st != RUNNING:
                 streak.pop(n, None)  # ended well, or was stopped: start afresh
             waiting.pop(n, None)
@@ -119,12 +121,12 @@ def _pass(alog, base, cap, poll, every, wdt, critical):
         left = waiting[n] - now
         if left <= 0:
             _began[n] = now  # the counters' room first: on a full heap a restart is not lost
-            _restarts[n] = _restarts.get(n, 0)
+            restarts[n] = restarts.get(n, 0)
             aioctl.launch(t)  # if it fails (MemoryError), the next pass tries again
             del waiting[n]
-            _restarts[n] += 1
+            restarts[n] += 1
             if alog:
-                alog.info("[%s] restarted by watcher_loop (%d)" % (n, _restarts[n]))
+                alog.info("[%s] restarted by watcher_loop (%d)" % (n, restarts[n]))
         elif left < wait:
             wait = left
     if critical and healthy:
@@ -150,12 +152,22 @@ def _all_there(critical):
 
 
 def forget(name):
-    _restarts.pop(name, None)
+    restarts.pop(name, None)
     _waiting.pop(name, None)
     _streak.pop(name, None)
     _began.pop(name, None)
-    _hung.pop(name, None)
+    hung.pop(name, None)
 
 
-_s._clocked.extend((_waiting, _began))
-_s._watch = sys.modules[__name__]  # aioschedule calls forget(); aiostatus reads the dicts
+def ended(t):
+    # The ended hook: a failed run is restarted without waiting for the poll.
+    if t[STATE] == ERROR:
+        nap.wake()
+
+
+
+
+aioctl.attach("forget", forget)
+aioctl.attach("ended", ended)
+aioctl.attach("clocked", _waiting)  # times on the scheduler's clock
+aioctl.attach("clocked", _began)  # times on the scheduler's clock

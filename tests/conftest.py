@@ -26,13 +26,17 @@
 # None and the `pico_board` fixture gives the session's Pico).
 # At the end of the session one line per tier says what ran and what skipped.
 
+import contextlib
 import functools
+import http.server
 import os
+import select
 import shutil
 import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 
 import pytest
@@ -534,3 +538,69 @@ def pytest_terminal_summary(terminalreporter):
             line += "; %d skipped (%s)" % (counts["skipped"], "; ".join(
                 why + (" x%d" % n if n > 1 else "") for why, n in sorted(reasons.items(), key=lambda x: -x[1])))
         terminalreporter.write_line(line)
+
+
+# ------------------------------------------------- board tools, stand-ins
+# The virtual board (tools/vboard.py) driven by stock mpremote, and a local
+# HTTP server: used by test_board.py and by the documentation's commands
+# (test_docs.py), which run against them where a board or a network is needed.
+
+MPREMOTE = os.path.join(BIN, "mpremote")
+
+
+class Board:
+    def __init__(self, tmp, micropython):
+        self.tmp = str(tmp)
+        self.dir = os.path.join(self.tmp, "board")
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.join(ROOT, "tools", "vboard.py"), "--dir", self.dir, "--heap", "96K",
+             "--micropython", micropython],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        ready, _, _ = select.select([self.proc.stdout], [], [], 10)
+        if not ready:
+            self.close()
+            raise AssertionError("vboard printed no device path")
+        self.dev = self.proc.stdout.readline().decode().strip()
+        assert self.dev.startswith("/dev/"), (self.dev, self.proc.stderr.read())
+
+    def mpremote(self, *args, timeout=15, check=True, resume=False):
+        cmd = [MPREMOTE, "connect", self.dev] + (["resume"] if resume else []) + list(args)
+        p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+        if check and p.returncode:
+            raise AssertionError("%s: exit %d\n%s%s" % (args, p.returncode, p.stdout, p.stderr))
+        return p.stdout
+
+    def exec(self, code, **kw):
+        return self.mpremote("exec", code, **kw)
+
+    def path(self, *p):
+        return os.path.join(self.dir, *p)
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def serve_http(directory):
+    """Serves directory on 127.0.0.1 from a thread; gives its base URL."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=directory))
+    t = threading.Thread(target=httpd.serve_forever, daemon=True)
+    t.start()
+    try:
+        yield "http://127.0.0.1:%d" % httpd.server_address[1]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

@@ -394,9 +394,9 @@ def test_run_and_reset(mp):
         import aiolog
         aioctl.set_log(aiolog.LogStream(128))
         aioctl.reset()
-        print(aioctl.group(), aioctl._log is not None)  # asyncmd's default: the log stays
+        print(aioctl.group(), aioctl.log_stream is not None)  # asyncmd's default: the log stays
         aioctl.reset(group=True, log=True)
-        print(aioctl._log)
+        print(aioctl.log_stream)
         """
     )
     assert out.splitlines() == ["True", "{} True", "None"]

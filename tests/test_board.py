@@ -4,8 +4,6 @@
 # 64-bit unix port, and the 32-bit one where present); the other fixtures
 # live here.
 
-import functools
-import http.server
 import importlib.util
 import json
 import os
@@ -14,14 +12,13 @@ import select
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
 
+from conftest import MPREMOTE, Board, serve_http
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.dirname(sys.executable)
-MPREMOTE = os.path.join(BIN, "mpremote")
 # What a board gets: every module in lib/ (package.json and manifest.py must
 # list the same).
 MODULES = sorted(f for f in os.listdir(os.path.join(ROOT, "lib")) if f.endswith(".py"))
@@ -30,46 +27,6 @@ pytestmark = pytest.mark.skipif(
     not (sys.platform.startswith("linux") and os.path.exists(MPREMOTE)),
     reason="needs Linux ptys and mpremote in the venv",
 )
-
-
-class Board:
-    def __init__(self, tmp, micropython):
-        self.tmp = str(tmp)
-        self.dir = os.path.join(self.tmp, "board")
-        self.proc = subprocess.Popen(
-            [sys.executable, os.path.join(ROOT, "tools", "vboard.py"), "--dir", self.dir, "--heap", "96K",
-             "--micropython", micropython],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        ready, _, _ = select.select([self.proc.stdout], [], [], 10)
-        if not ready:
-            self.close()
-            raise AssertionError("vboard printed no device path")
-        self.dev = self.proc.stdout.readline().decode().strip()
-        assert self.dev.startswith("/dev/"), (self.dev, self.proc.stderr.read())
-
-    def mpremote(self, *args, timeout=15, check=True, resume=False):
-        cmd = [MPREMOTE, "connect", self.dev] + (["resume"] if resume else []) + list(args)
-        p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-        if check and p.returncode:
-            raise AssertionError("%s: exit %d\n%s%s" % (args, p.returncode, p.stdout, p.stderr))
-        return p.stdout
-
-    def exec(self, code, **kw):
-        return self.mpremote("exec", code, **kw)
-
-    def path(self, *p):
-        return os.path.join(self.dir, *p)
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 @pytest.fixture
@@ -271,21 +228,9 @@ def test_repl(board):
     assert board.exec("print(3)", resume=True).strip() == "3"
 
 
-class Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 def test_mip_on_board(board):
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=ROOT))
-    t = threading.Thread(target=httpd.serve_forever, daemon=True)
-    t.start()
-    try:
-        url = "http://127.0.0.1:%d/package.json" % httpd.server_address[1]
-        out = board.exec("import mip; mip.install(%r)" % url, timeout=20)
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serve_http(ROOT) as base:
+        out = board.exec("import mip; mip.install(%r)" % (base + "/package.json"), timeout=20)
     assert "Done" in out, out
     assert sorted(os.listdir(board.path("lib"))) == sorted(MODULES)
     check_status(board.mpremote("run", "examples/board_check.py"))

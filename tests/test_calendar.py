@@ -49,10 +49,10 @@ async def advance(ms, wall_ms=None):
         ms -= d
         if not ms:
             break
-        aioschedule._loop_nap.wake()
+        aioschedule.loop_nap.wake()
         await settle()
     wall[0] += jump
-    aioschedule._loop_nap.wake()  # the loop sleeps on real time: poke it
+    aioschedule.loop_nap.wake()  # the loop sleeps on real time: poke it
     await settle()
 
 async def step(names=None):

@@ -258,7 +258,7 @@ async def loop(self, step):
                 self.asleep = False
     finally:
         self.task = None
-aioschedule._Nap.loop = loop
+aioschedule.Nap.loop = loop
 """
 
 FORGET_QUEUE = """
@@ -269,8 +269,8 @@ async def schedule_loop(**kw):
     try:
         await _loop(**kw)
     finally:
-        aiojob._queue.clear()
-        aiojob._since.clear()
+        aiojob.queue.clear()
+        aiojob.waiting.clear()
 aioschedule.schedule_loop = schedule_loop
 """
 
@@ -282,7 +282,7 @@ async def schedule_loop(**kw):
     try:
         await _loop(**kw)
     finally:
-        aiojob._retry.clear()
+        aiojob.retry_at.clear()
 aioschedule.schedule_loop = schedule_loop
 """
 

@@ -59,7 +59,7 @@ def repl(fn, *a, **k):
 async def main():
     import aiolog
     aioctl.set_log(aiolog.LogStream(512))
-    print("[f0] a line", file=aioctl._log)
+    print("[f0] a line", file=aioctl.log_stream)
     aioctl.add(heartbeat)
     aioctl.add(tick)
     aioschedule.schedule("tick", start_in=0, repeat=0.01)

@@ -601,7 +601,7 @@ async def main():
     aioschedule.schedule("q", start_in=0.02, repeat=10)
     aioctl.add(loop, max_concurrent=1, name="schedule_loop")
     await asyncio.sleep_ms(40)  # q is due and waits for busy's slot
-    waiting = "q" in sys.modules["aiojob"]._since
+    waiting = "q" in sys.modules["aiojob"].waiting
     aioctl.start("q")  # runs now, outside the line
     await asyncio.sleep_ms(60)  # busy ends; q's turn comes while it runs
     i = aiocron.info("q")

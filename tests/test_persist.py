@@ -84,9 +84,9 @@ def test_restored_state_shows_and_policies_come_back(mp):
 async def main():
     sched()
     import aiojob
-    print("policy", aiojob._pol.get("daily"))
+    print("policy", aiojob.policies.get("daily"))
     g = aioctl.group()
-    print("parked", g["parked"][aioctl.STATE] == aioctl.STOPPED, "parked" in aioschedule._parked)
+    print("parked", g["parked"][aioctl.STATE] == aioctl.STOPPED, "parked" in aioschedule.parked)
     aioctl.start("parked")
     print("back", "parked" in aioschedule.group())
     aioctl.status("daily", log=False)

@@ -59,7 +59,7 @@ async def main():
     print("ticks go on", n[0] - k >= 3)
     print("short", g["short"][aioctl.STATE] in (aioctl.DONE, aioctl.RUNNING), aioschedule.group()["short"][5] >= 4)
     s = aioschedule.group()["tick"]
-    print("accounted", (s[0] - aioschedule._t0) // 20 == s[5] + s[6], s[5] + s[6])
+    print("accounted", (s[0] - aioschedule.t0) // 20 == s[5] + s[6], s[5] + s[6])
 asyncio.run(main())
 """, heap="256K")
     text = out + mp.last.stderr
@@ -466,7 +466,7 @@ def test_twenty_days_of_uptime_with_every_option(mp, capsys):
     print("days with saves", saved >= set(range(21)), sorted(saved))
     print("daily", g["daily"][5], "plain", g["plain"][5], "twin", g["twin"][5])
     print("flaky", g["flaky"][5] == fails[0] >= 168, fails[0])
-    print("restarts", aiowatch._restarts["crash"] > 200, aiowatch._restarts["crash"])
+    print("restarts", aiowatch.restarts["crash"] > 200, aiowatch.restarts["crash"])
     print("file", aioschedule.save())
 """)
     text = "\n".join(out)
@@ -792,7 +792,7 @@ async def main():
         await asyncio.sleep_ms(1)
     micropython.heap_unlock()
     await asyncio.sleep_ms(500)
-    print("restarts", aiowatch._restarts.get("job", 0), "runs", n[0] + n[1])
+    print("restarts", aiowatch.restarts.get("job", 0), "runs", n[0] + n[1])
 asyncio.run(main())
 """)
     text = out + mp.last.stderr

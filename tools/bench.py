@@ -378,7 +378,7 @@ def row_ram_modules(mpydir):
     out, _ = run("ram.py", ("modules",), mpydir)
     core = list(zip(("aiolog", "aioctl", "aioschedule"), map(int, lines(out, "MODULES")[0])))
     lazy = []
-    for m in ("aiocron", "aiospec", "aiojob", "aiowatch", "aiostore", "aiostatus", "aioinfo", "aiologread"):
+    for m in ("aiocron", "aiospec", "aiowall", "aiojob", "aiowatch", "aiostore", "aiostatus", "aioinfo", "aiologread"):
         out, _ = run("ram.py", ("modules", m), mpydir)
         lazy.append((m, int(lines(out, "MODULES")[0][0])))
     return ("RAM to import each module (.mpy): the core in a board's order; each lazily imported "
@@ -399,7 +399,7 @@ def row_cron_cpu(libdir, n):
     return ("CPU to compute the next due time of a cron spec (mean of %d start times over 4 years; "
             "worst start time)" % n,
             "next_time: `*/15 8-18 * * 1-5` %s, `0 0 29 2 *` %s; per start of a `*/15 8-18 * * 1-5` "
-            "schedule (aiocron.next_wall): %s" % tuple(res), "—", "")
+            "schedule (aiowall.next_wall): %s" % tuple(res), "—", "")
 
 
 def row_ram_cron(libdir):

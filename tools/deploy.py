@@ -48,7 +48,9 @@ def compile_all(src, build):
             continue
         py = os.path.join(src, f)
         mpy = os.path.join(build, f[:-3] + ".mpy")
-        p = subprocess.run([tool("mpy-cross"), "-o", mpy, py], capture_output=True, text=True)
+        # -s: the source name the board keeps (tracebacks, an interned name
+        # per module) is "aioctl.py", not this machine's path to it
+        p = subprocess.run([tool("mpy-cross"), "-s", f, "-o", mpy, py], capture_output=True, text=True)
         if p.returncode:
             raise DeployError("mpy-cross failed on %s:\n%s" % (py, p.stderr.strip()))
         out.append((py, mpy))
@@ -144,11 +146,18 @@ def deploy(device, dest, src, build):
     mpremote(device, "fs", "cp", *[mpy for _, mpy in files], ":" + dest + "/")
 
     # Sizes as the board sees them, and the file each module imports from.
+    # Each module is let go after its check: all of them at once need more
+    # RAM than an application that uses them (some are loaded for a call).
     check = (
-        "import os\n"
+        "import os, sys, gc\n"
         "for n in %r:\n"
         " m=__import__(n)\n"
         " print(n, os.stat(%r+'/'+n+'.mpy')[6], m.__file__)\n"
+        " m=None\n"
+        " for k in list(sys.modules):\n"
+        "  if k.startswith('aio') and k != 'aiorepl':\n"
+        "   sys.modules.pop(k)\n"
+        " gc.collect()\n"
     ) % (names, dest)
     out = mpremote(device, "exec", check)
     seen = {}

@@ -143,7 +143,7 @@ async def settle():
     # may wake the loop (a failure wakes watcher_loop, aiojob wakes
     # schedule_loop for a retry or a free slot), and a wake in the same
     # round as a direct Task.cancel() swallows that cancel (a bug of
-    # aioschedule._Nap that test_faults.py checks on its own).
+    # aioschedule.Nap that test_faults.py checks on its own).
     while guard[0]:
         t0 = ms()
         near = False

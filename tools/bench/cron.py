@@ -31,21 +31,22 @@ if SPEC == "sched":
     import asyncio
     import aioctl
     import aioschedule
+    import aiowall
 
     async def job():
         pass
 
     aioctl.add(job, name="job")
     aioschedule.schedule("job", cron="*/15 8-18 * * 1-5")
-    s = aioschedule._active["job"]
-    x = aioschedule._extras["job"]
-    now = aioschedule._now()
+    s = aioschedule.group()["job"]
+    x = aioschedule.extras["job"]
+    now = aioschedule.now_ms()
 
     def start(at):
         # as after each start: the first match after the last one, at (x[1],
         # which next_wall replaces: set again so that each try is the same)
         x[1] = at
-        aiocron.next_wall(s, x, now)
+        aiowall.next_wall(s, x, now)
 
     gc.collect()
     for i in range(N):

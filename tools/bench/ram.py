@@ -40,7 +40,7 @@ if MODE == "import":
     sys.exit(0)
 
 if MODE == "modules":
-    # The three core modules one at a time, in the order a board imports
+    # The core modules one at a time, in the order a board imports
     # them; then, with argv[2], that lazily imported module on top of them,
     # alone in its process. Alone, because MicroPython interns names in a
     # table that grows by chunks: in one process the module that happens to
@@ -97,7 +97,7 @@ async def per(n, cron=None):
     # The asyncio tasks that add() made stay reachable until schedule_loop
     # goes round once more (measured; for an hour-away schedule that is an
     # hour): one more pass of the loop shows the RAM that stays for good.
-    aioschedule._loop_nap.wake()
+    aioschedule.loop_nap.wake()
     await asyncio.sleep_ms(10)
     c = used()
     print("PER %d %d %d %d %d" % (n, b - a, peak - a, c - a, free))
@@ -153,7 +153,7 @@ def issue(n):
         # would count); the tasks add() made end at the first yield
         asyncio.create_task(aioschedule.schedule_loop())
         await asyncio.sleep_ms(10)
-        aioschedule._loop_nap.wake()
+        aioschedule.loop_nap.wake()
         await asyncio.sleep_ms(10)
 
     asyncio.run(settle())

@@ -86,7 +86,7 @@ def parts(n):
     part("(an empty call: the overhead)", lambda: None, n)
     part("time.time()", time.time, n)
     part("int(time.time())", lambda: int(time.time()), n)
-    part("aioctl._now()", aioctl._now, n)
+    part("aioctl.wall_s()", aioctl.wall_s, n)
     part("time.ticks_ms()", ticks_ms, n)
     part("aioctl._check_loop()", aioctl._check_loop, n)
     part("aioctl.group().get(name)", lambda: aioctl.group().get("job7"), n)
@@ -319,7 +319,7 @@ async def bursts(kind, n, reps):
             for t in recs:
                 launch(t)
         elif kind == "lsched":
-            now = aioschedule._now()
+            now = aioschedule.now_ms()
             for s in heap:  # all due now (equal dues keep the heap in order)
                 s[0] = now
             aioschedule._pass(None)
