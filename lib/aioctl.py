@@ -49,12 +49,9 @@ def lazy_attr(table, attr):
     raise AttributeError(attr)
 
 
-_NUMBER = (int, float)  # built once: a tuple in a call would be garbage at each
-
-
 def is_number(v):
     # int or float; never a bool (False == 0 in MicroPython)
-    return v is not True and v is not False and isinstance(v, _NUMBER)
+    return v is not True and v is not False and isinstance(v, (int, float))
 
 
 def seconds(what, v):
@@ -147,8 +144,7 @@ class _Group(dict):
 _tasks = _Group()  # name -> record
 _seq = 0
 _fresh = []  # runs add() started whose asyncio Task is not made yet
-_starter = None  # the asyncio Task that makes them (one per event loop)
-_idle = False  # it is parked, in no asyncio queue: _kick() pushes it
+_starter = None  # the asyncio Task that makes them
 log_stream = None  # stream with cat()/follow(), from set_log(): read it, never set it
 debug_on = False  # status() shows debug lines; aioctl.debug() (aioinfo) turns it on and off
 
@@ -432,8 +428,8 @@ def _check_loop():
                 for f in hooks.get("ended", ()):
                     f(t)
     _queue = q
-    if _fresh:
-        _kick()
+    if _fresh and _starter is None:
+        _starter = asyncio.create_task(_start_fresh())
 
 
 def _task(t):
@@ -453,6 +449,7 @@ def launch(t, fresh=False):
     # Start a run of t now. Used by start() and by aioschedule. What may fail
     # with MemoryError on a full heap comes first, so the record is left as
     # it was (not RUNNING with no run: the scheduler would skip it for ever).
+    global _starter
     if t[STATE] is None:  # not a record: raises (TypeError, IndexError) before anything changes
         raise ValueError("launch: %r is not an aioctl record" % (t,))
     _check_loop()
@@ -462,7 +459,8 @@ def launch(t, fresh=False):
         # whole batch of add() calls, so that a schedule() right after add()
         # takes the run back before anything is allocated for it (garbage
         # between long-lived records fragments a small heap).
-        _kick()
+        if _starter is None:
+            _starter = asyncio.create_task(_start_fresh())
         _fresh.append(t)
     else:
         task = _task(t)  # it begins after this returns
@@ -473,28 +471,10 @@ def launch(t, fresh=False):
     t[TASK] = task
 
 
-def _start_fresh():
-    # A plain generator that asyncio steps: it makes a batch's Tasks, then
-    # parks (a bare yield leaves it in no asyncio queue) until _kick() pushes
-    # it again. One Task for the event loop's life, not one per batch: a
-    # board that adds tasks one by one, yielding between them, would leave
-    # a dead Task and generator between each one's long-lived records.
-    global _idle
-    while True:
-        _flush()
-        _idle = True
-        yield
-        _idle = False
-
-
-def _kick():
-    global _starter, _idle
-    if _starter is None or _starter.done():
-        _idle = False
-        _starter = asyncio.create_task(_start_fresh())
-    elif _idle:
-        _idle = False
-        _queue.push(_starter)
+async def _start_fresh():
+    global _starter
+    _starter = None
+    _flush()
 
 
 def _flush():

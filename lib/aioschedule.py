@@ -56,7 +56,6 @@ _X_LEN = const(6)
 # The names this module loads on first use, and from where
 _LAZY = ("aiojob", "trigger", "shutdown", "next_run", "aiowatch", "watcher_loop", "aiostore", "persist", "save",
          "idle_seconds", "aiospec", "schedule_task")
-_TIME = (tuple, list)  # built once: a tuple in a call would be garbage at each
 _LATE = const(1000)  # ms late before a start counts as missed
 
 _ticks = time.ticks_ms
@@ -264,7 +263,7 @@ def make(name, start_in, repeat, opts):
         if job:
             lazy("aiojob")  # it keeps the policy (its policy hook)
     at = None
-    if isinstance(start_in, _TIME):
+    if isinstance(start_in, (tuple, list)):
         at = lazy("aiowall").epoch(start_in)  # a wall-clock time: checked, in epoch seconds
         ms = at * 1000 - wall_ms()
     else:
