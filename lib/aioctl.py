@@ -61,6 +61,8 @@ def seconds(what, v):
         raise TypeError("aioschedule: %s must be a number of seconds, not %r" % (what, v))
     if not 0 <= v <= 1000000000:
         raise ValueError("aioschedule: %s %r is %s" % (what, v, "negative" if v < 0 else "more than 10**9 s"))
+    if type(v) is int:
+        return v * 1000  # no float made
     return int(v * 1000 + 0.5)  # 1.001 s is 1001 ms (1.001 * 1000 is 1000.999...)
 
 
@@ -208,10 +210,14 @@ _last = 0  # the last wall_s()
 def wall_s():
     # Whole seconds of time.time() (a float on unix, an int on boards). It
     # allocates (a float; on 32-bit boards a long int): on a full heap it
-    # gives the last time it read, so a run's bookkeeping never fails.
+    # gives the last time it read, so a run's bookkeeping never fails. The
+    # records of one second share one int object (on a 32-bit board a long
+    # int takes 32 B, in every task record).
     global _last
     try:
-        _last = int(time.time())
+        n = int(time.time())
+        if n != _last:
+            _last = n
     except MemoryError:
         pass
     return _last
@@ -348,7 +354,9 @@ class _Run:
         self._end(state, res)
         if fatal is not None:
             raise fatal  # recorded; Ctrl-C and sys.exit() still stop the application
-        raise self._finish()
+        e = self.done  # as _finish() gives it, without a call at every run's end
+        e.__traceback__ = None
+        raise e
 
     def _end(self, state, res):
         # The run has ended: record how. Nothing here may raise, not even on a

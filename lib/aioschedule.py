@@ -27,6 +27,7 @@ _S_EVERY = const(3)  # ms between starts; 0: once
 _S_FLAG = const(4)
 _S_RUNS = const(5)
 _S_SKIPPED = const(6)  # starts dropped: the last run still going, or missed while blocked
+_S_TASK = const(7)  # the task's aioctl record, or None until it is added (schedule_task)
 # The last start is the task's own aioctl SINCE: not kept twice.
 
 # _S_FLAG
@@ -224,6 +225,7 @@ def kill(s):
     # Takes schedule s out (it stays in the heap, dead, until it surfaces).
     global _dead, changes
     changes += 1
+    s[_S_TASK] = None  # a dead record may wait in the heap: it must not keep a deleted task's record
     if s[_S_FLAG] == _LIVE:
         s[_S_FLAG] = _DEAD
         _dead += 1
@@ -370,7 +372,7 @@ def new_schedule(name, due, every, runs=0, skipped=0):
     global _seq, changes
     _seq += 1
     changes += 1
-    return [due, _seq, name, every, _LIVE, runs, skipped]
+    return [due, _seq, name, every, _LIVE, runs, skipped, aioctl.group().get(name)]
 
 
 def _fire(s, now, log):
@@ -390,7 +392,11 @@ def _fire(s, now, log):
         nxt, xn = s[:], x[:]
         lazy("aiowall").next_wall(nxt, xn, now)
         nxt[_S_SKIPPED] -= s[_S_SKIPPED]  # the starts it collapsed into this one
-    t = aioctl.group().get(name)
+    # The record itself, not a look-up by name at each start: a task keeps
+    # its record until aioctl.delete() or reset(), which remove its schedule.
+    t = s[_S_TASK]
+    if t is None:
+        t = s[_S_TASK] = aioctl.group().get(name)
     ran = False
     if x and x[_X_GRACE] is not None and now - s[_S_DUE] > max(x[_X_GRACE], _LATE):
         s[_S_SKIPPED] += 1  # missed by more than its grace: dropped (misfire rule)
@@ -430,7 +436,8 @@ def _fire(s, now, log):
     n = (now - base_ms) // every + 1
     s[_S_SKIPPED] += n - 1
     s[_S_DUE] = base_ms + n * every
-    base(s, x)
+    if x:
+        base(s, x)
     return True
 
 

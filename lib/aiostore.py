@@ -282,7 +282,7 @@ def _restore_one(r, done, differ, seen):
     name = r[0] if isinstance(r, list) and r else None
     if name in seen:
         why = "name %r (a second record of it)" % (name,)
-    elif name in done["restored"] or name in done["kept"]:
+    elif name in done["restored"]:
         seen.append(name)
         return  # done already, before a MemoryError made the file be read again
     else:
@@ -296,15 +296,23 @@ def _restore_one(r, done, differ, seen):
         differ.append(name)
         done["dropped"].append(name)
         return
+    again = name in done["kept"]  # kept at a reading that a MemoryError cut short: tried again
     try:
         _put(name, r)
     except MemoryError:
         # This one does not fit now; it stays in the file (written back).
-        _kept.append(r)
-        done["kept"].append(name)
+        if not again:
+            _kept.append(r)
+            done["kept"].append(name)
         seen.append(name)
         _say("error", "saved schedule %r not restored: MemoryError; kept in the file" % name)
         return
+    if again:
+        done["kept"].remove(name)
+        for i in range(len(_kept)):
+            if _kept[i][0] == name:
+                del _kept[i]
+                break
     done["restored"].append(name)
     seen.append(name)
 
@@ -463,10 +471,13 @@ def tick(log, wait):
     _log = log
     if _unread is not None:
         again = _times[1]
-        if again is None or _s.now_ms() >= again:
+        now = _s.now_ms()
+        if again is None or now >= again:
             _restore()
+            again = _times[1]
         if _unread is not None:
-            return min(wait, 1000)  # looks again for a set clock, or RAM
+            # looks again for a set clock each second, or for RAM when due
+            return min(wait, 1000 if again is None else max(again - now, 0))
     if _path is None or _now_state() == _state:
         return wait
     left = 0 if _times[0] is None else _every - (_s.now_ms() - _times[0])
