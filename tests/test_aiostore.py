@@ -422,7 +422,7 @@ def test_a_full_heap_while_reading_the_file_keeps_it(mp):
     with open(path, "w") as f:
         f.write(_file(recs))
     out = mp.run(BOOT + """
-from fillheap import fill
+from fillheap import fill, scrub
 async def main():
     for i in range(120):
         aioctl.add(job, name="j%d" % i)
@@ -434,6 +434,7 @@ async def main():
         junk = junk[0]  # a little RAM for the call, far from enough for the file
     done = aioschedule.persist("s.json")
     junk = None
+    scrub()  # no stale pointer to the chain left on the C stack
     print("at boot", len(done["restored"]))
     await asyncio.sleep_ms(1200)
     print("later", len(done["restored"]), len(aioschedule.group()))

@@ -19,7 +19,7 @@ CORE = ("aioctl", "aioschedule", "aiolog")  # import no add-on
 OWNERS = {
     "aioctl": ("SEQ", "NAME", "FN", "ARGS", "KWARGS", "OPTS", "TASK", "STATE", "SINCE", "DONE_AT", "RESULT",
                "EXC", "_OPT_STOP", "_OPT_ERROR", "_OPT_RESTART", "_OPT_TIMEOUT", "_OPT_BEAT"),
-    "aioschedule": ("_S_DUE", "_S_SEQ", "_S_NAME", "_S_EVERY", "_S_FLAG", "_S_RUNS", "_S_SKIPPED", "_LIVE",
+    "aioschedule": ("_S_DUE", "_S_SEQ", "_S_NAME", "_S_EVERY", "_S_FLAG", "_S_RUNS", "_S_SKIPPED", "_S_TASK", "_LIVE",
                     "_PENDING", "_DEAD", "_OVER", "_X_SPEC", "_X_AT", "_X_LEFT", "_X_GRACE", "_X_JITTER",
                     "_X_BASE", "_X_LEN"),
     "aiojob": ("_J_PRIO", "_J_MAX", "_J_DELAY", "_J_TRY"),
