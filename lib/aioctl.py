@@ -199,11 +199,6 @@ def __getattr__(attr):
     return lazy_attr(_LAZY, attr)
 
 
-def _opt(t, i, default):
-    o = t[OPTS]
-    return default if o is None else o[i]
-
-
 _last = 0  # the last wall_s()
 
 
@@ -280,7 +275,7 @@ _TIMEOUT = asyncio.TimeoutError("timeout")
 # MicroPython) is stepped, and only if fn is not a plain def or lambda, whose
 # return value is its result whatever it is (a generator, a socket...).
 _GEN = type((lambda: (yield))())
-_PLAIN = type(_opt)
+_PLAIN = type(wall_s)  # a def's type
 
 
 class _Run:
@@ -376,7 +371,7 @@ class _Run:
         else:
             if state == ERROR:
                 t[EXC] = res
-                on_error = _opt(t, _OPT_ERROR, None)
+                on_error = t[OPTS] and t[OPTS][_OPT_ERROR]
                 if on_error is not None:
                     res = _callback(on_error, res, t[ARGS], t[KWARGS])
             elif isinstance(res, Exception):
@@ -442,7 +437,7 @@ def _task(t):
 def _stopped(t):
     t[STATE] = STOPPED
     t[DONE_AT] = wall_s()
-    t[RESULT] = _callback(_opt(t, _OPT_STOP, None), None, t[ARGS], t[KWARGS])
+    t[RESULT] = _callback(t[OPTS] and t[OPTS][_OPT_STOP], None, t[ARGS], t[KWARGS])
 
 
 def launch(t, fresh=False):
@@ -555,7 +550,8 @@ def find(name, fn, *args):
         found = [name] if name in _tasks else []
     if not found:
         if name is not None:
-            _unknown(name)
+            found = names()
+            print("aioctl: no task %r; %s" % (name, "tasks: " + ", ".join(found) if found else "there are no tasks"))
         return False
     ok = True
     for n in found:
@@ -563,11 +559,6 @@ def find(name, fn, *args):
         if t is not None and fn(t, *args) is False:
             ok = False
     return ok
-
-
-def _unknown(name):
-    known = names()
-    print("aioctl: no task %r; %s" % (name, "tasks: " + ", ".join(known) if known else "there are no tasks"))
 
 
 def names():

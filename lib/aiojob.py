@@ -21,6 +21,7 @@ from aioctl import seconds
 # aioschedule's record layouts (compile-time copies, checked by tests/test_layers.py)
 _S_DUE = const(0)
 _S_FLAG = const(4)
+_S_RUNS = const(5)
 _S_SKIPPED = const(6)
 _LIVE = const(0)
 _OVER = const(3)
@@ -37,6 +38,7 @@ _J_DELAY = const(2)  # ms before the first retry; doubles with each one
 _J_TRY = const(3)  # retries made for the current run (0: the first try)
 
 _RING = const(8)  # triggers from interrupt handlers not yet seen by the loop
+started = 0  # runs this queue started (aiostore saves when it grows)
 
 policies = {}  # name -> policy
 queue = []  # names of runs waiting to start, best first
@@ -130,7 +132,7 @@ def tick(log, wait):
     # Called by schedule_loop on each pass: takes in triggers and due
     # retries, starts waiting runs while there is a free slot. Returns how
     # long the loop may sleep (at most wait ms).
-    global _out, _log
+    global _out, _log, started
     _log = log
     tasks = aioctl.group()
     if _out != _in:
@@ -190,7 +192,9 @@ def tick(log, wait):
             if t is not None and s:
                 s[_S_SKIPPED] += 1  # started meanwhile (aioctl.start): this start is dropped
             continue
-        _s.started(name)
+        if s:
+            s[_S_RUNS] += 1
+            started += 1  # a change aiostore saves (with aioschedule's)
     return wait
 
 

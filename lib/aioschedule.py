@@ -441,15 +441,6 @@ def _fire(s, now, log):
     return True
 
 
-def started(name):
-    # An add-on (aiojob's queue) started a run of name's schedule.
-    global handled
-    s = _active.get(name)
-    if s:
-        s[_S_RUNS] += 1
-        handled += 1  # a change aiostore saves
-
-
 def _pass(alog):
     # One pass of schedule_loop: starts what is due; returns how long it may
     # sleep (ms).

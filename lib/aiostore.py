@@ -415,10 +415,11 @@ def _record(name, s, state=0):
 
 
 def _now_state():
-    # Both counters only grow, so their sum moves with any change; a sum,
+    # The counters only grow, so their sum moves with any change; a sum,
     # not a tuple: tick() runs at every pass of schedule_loop and allocates
-    # nothing.
-    return _s.changes + _s.handled
+    # nothing. aiojob counts the runs its queue starts.
+    j = sys.modules.get("aiojob")
+    return _s.changes + _s.handled + (j.started if j else 0)
 
 
 def save():
