@@ -32,7 +32,7 @@ def lazy(module, attr=None):
     # Imports module now -> it, or its attribute attr.
     m = __import__(module)
     if module in LET_GO:
-        sys.modules.pop(module)  # its RAM comes back once nothing holds it (the interned names stay)
+        sys.modules.pop(module, None)  # its RAM comes back once nothing holds it (the interned names stay)
     return m if attr is None else getattr(m, attr)
 
 
