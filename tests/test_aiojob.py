@@ -67,8 +67,8 @@ asyncio.run(main())
 def test_next_run_at_a_wall_clock_time(mp):
     # The wall clock is set so that the next whole second is 60 ms away.
     out = mp.run("""
+import wallclock  # first: loading it between joblog's zero and start() would put them apart
 from joblog import *
-import wallclock
 W = 1800000000 * 1000 + 940
 wallclock.start(W)
 
