@@ -156,3 +156,22 @@ def test_log_keeps_the_oldest_line_when_it_is_whole(mp):
         """
     )
     assert out.splitlines() == ["efgh", "ijkl", "--", "ijkl"]
+
+
+def test_a_ring_size_out_of_range_is_refused_by_name(mp):
+    # A huge ring would only fail at its first write (OverflowError on a
+    # board); it is refused when it is made, naming the size.
+    out = mp.run("""
+        import aiolog
+        for size in (0, 1 << 24 + 1, 2 ** 62, "8"):
+            try:
+                aiolog.LogStream(size)
+            except ValueError as e:
+                print(e)
+        """)
+    assert out.splitlines() == [
+        "LogStream: size 0 is not 1 to 2**24 bytes",
+        "LogStream: size %d is not 1 to 2**24 bytes" % (1 << 25),
+        "LogStream: size %d is not 1 to 2**24 bytes" % 2 ** 62,
+        "LogStream: size '8' is not 1 to 2**24 bytes",
+    ]

@@ -675,3 +675,23 @@ async def main():
 asyncio.run(main())
 """)
     assert again.strip() == "['a']", again
+
+
+def test_a_save_that_cannot_write_names_the_file(mp):
+    # A directory that does not exist: the OSError says which file, and the
+    # loop's own saves go on (tick catches it).
+    out = mp.run("""
+        import asyncio, aioctl, aioschedule
+        async def job():
+            pass
+        async def main():
+            aioctl.add(job)
+            aioschedule.schedule("job", start_in=60)
+            aioschedule.persist("no_such_dir/s.json")
+            try:
+                aioschedule.save()
+            except OSError as e:
+                print("OSError", e.errno, "no_such_dir/s.json.tmp" in str(e))
+        asyncio.run(main())
+        """)
+    assert "OSError 2 True" in out.splitlines(), out
