@@ -187,8 +187,8 @@ def _any(name, arg):
 # Loaded on first use (lazy()). aiostatus and aioinfo hold what is
 # only for looking at tasks from the REPL: they are let go after each call,
 # so a running application does not keep them in RAM.
-_LAZY = ("aiojob", "progress", "aiowatch", "heartbeat", "aiostatus", "status", "aioinfo", "result_all", "traceback",
-         "log", "follow", "debug", "reset", "run")
+_LAZY = ("aiojob", "progress", "aiowatch", "heartbeat", "aiostatus", "status", "duration", "aioinfo", "result_all",
+         "traceback", "log", "follow", "debug", "reset", "run", "tasks")
 
 
 def __getattr__(attr):
@@ -249,8 +249,21 @@ def _callback(cb, first, args, kwargs):
 def fail(run, exc):
     # Cancels a run (the asyncio Task of a _Run) so that it ends as a failure
     # with exc, not as a stop: a timeout, or a hung task (aiowatch).
-    run.coro.late = exc
-    run.cancel()
+    run_of(run).late = exc
+    _cancel(run)
+
+
+def _cancel(task):
+    # task.cancel(), with the CancelledError made now. asyncio throws the
+    # class in, made at the job's next step: on a full heap that fails, and a
+    # MemoryError would end the run in place of the cancel, skipping the
+    # job's own finally: and except: blocks. (A job awaiting another task
+    # passes the cancel on to it: that one gets asyncio's own.)
+    if task.cancel() and task.data is asyncio.CancelledError:
+        try:
+            task.data = asyncio.CancelledError()
+        except MemoryError:
+            task.data = _Run.cancel  # made in advance
 
 
 async def _overrun(run, ms):
@@ -276,82 +289,82 @@ _TIMEOUT = asyncio.TimeoutError("timeout")
 # return value is its result whatever it is (a generator, a socket...).
 _GEN = type((lambda: (yield))())
 _PLAIN = type(wall_s)  # a def's type
+_ASYNC = type(lambda: (yield))  # an async def's type
+# What ends a run; any other BaseException (KeyboardInterrupt, SystemExit,
+# GeneratorExit) ends the event loop, as in plain asyncio. A tuple made
+# once: an except clause that makes it allocates.
+_CAUGHT = (asyncio.CancelledError, Exception)
 
 
 class _Run:
-    # One run of task t, given to asyncio.create_task() in place of a wrapper
-    # coroutine: asyncio calls send() and throw(), which step the task's own
-    # coroutine and put the outcome in the record. On 64-bit unix this object
-    # takes 64 B against 224 B for a wrapper's frame, for every run going on.
-    # Defaults for every run; launch() sets t, the record.
-    coro = None  # the task's coroutine, once begun
+    # One run of task t. A coroutine function's coroutine is stepped by
+    # asyncio itself, as a plain task's would be, and this object is the
+    # Task's completion callback (its state, which asyncio calls with the
+    # outcome): a run costs no Python call per step. Any other callable (a
+    # plain function, a bound method...) may give anything: asyncio steps this
+    # object in place of a coroutine, and send() and throw() call it and step
+    # the coroutine it gives, if any. Either way the outcome goes in the
+    # record. On 64-bit unix this object takes 64 B against 224 B for a
+    # wrapper's frame, for every run going on. Defaults for every run;
+    # _task() sets t, the record.
+    coro = None  # the coroutine send() steps, once begun
     late = None  # the exception the run fails with once cancelled (_fail)
     guard = None  # the _overrun task of a run with a timeout
     beat = None  # ticks_ms of the last heartbeat (of the start before the first)
+    ended = None  # an asyncio.Event set when the run ends (aioinfo.tasks())
     done = StopIteration()  # raised to end the asyncio Task: made once
-    cancel = asyncio.CancelledError()  # thrown in when the heap is full
+    cancel = asyncio.CancelledError()  # thrown in by _cancel() when the heap is full
+
+    def __call__(self, task, er):
+        # The run ended with er (_CAUGHT): a StopIteration with its value, a
+        # CancelledError, or the Exception it raised.
+        if isinstance(er, asyncio.CancelledError):
+            res = self.late
+            self._end(STOPPED if res is None else ERROR, res)
+        elif type(er) is StopIteration and task:
+            self._end(DONE, er.value)
+        else:
+            self._end(ERROR, er)
 
     def throw(self, exc):
-        if exc is asyncio.CancelledError:
-            # asyncio's cancel throws the class: made into an exception here,
-            # as the job's coroutine would (but on a full heap that fails, and
-            # the MemoryError would end the run in place of the cancel,
-            # skipping the job's own finally: and except: blocks)
-            try:
-                exc = exc()
-            except MemoryError:
-                exc = self.cancel
         return self.send(None, exc)
 
     def send(self, _, exc=None):
         t = self.t
         c = self.coro
-        if c is None and exc is None and (t[TASK] is None or t[TASK].coro is not self):
-            raise self._finish()  # stopped and started again before it began
-        fatal = None
-        try:
-            if c is not None:
-                return c.send(None) if exc is None else c.throw(exc)
-            if exc is not None:
-                raise exc  # cancelled before it began
-            # The first step: a plain function runs here and now; a
-            # coroutine function gives the coroutine to step.
-            fn = t[FN]
-            r = fn(*t[ARGS], **t[KWARGS])
-            if type(r) is not _GEN or type(fn) is _PLAIN:
-                state = DONE
-                res = r
-            else:
-                self.coro = c = r
-                o = t[OPTS]
-                if o:
-                    if o[_OPT_BEAT]:  # the run counts as beating at its start
-                        self.beat = time.ticks_ms()
-                    if o[_OPT_TIMEOUT]:
-                        self.late = None  # its room now: fail() may come on a full heap
-                        self.guard = asyncio.create_task(_overrun(t[TASK], o[_OPT_TIMEOUT]))
-                return c.send(None)
-        except StopIteration as e:
-            if self.coro is None:  # a plain function raised it: an error like any other
-                state = ERROR
-                res = e
-            else:
-                state = DONE
-                res = e.value
-        except asyncio.CancelledError:
-            res = self.late
-            state = STOPPED if res is None else ERROR
-        except BaseException as e:  # GeneratorExit, KeyboardInterrupt... too
-            state = ERROR
-            res = e
-            if isinstance(e, KeyboardInterrupt) or isinstance(e, SystemExit):
-                fatal = e
-        self._end(state, res)
-        if fatal is not None:
-            raise fatal  # recorded; Ctrl-C and sys.exit() still stop the application
-        e = self.done  # as _finish() gives it, without a call at every run's end
-        e.__traceback__ = None
+        if c is None and exc is None and (t[TASK] is None or run_of(t[TASK]) is not self):
+            e = None  # stopped and started again before it began
+        else:
+            try:
+                if c is not None:
+                    return c.send(None) if exc is None else c.throw(exc)
+                if exc is not None:
+                    raise exc  # cancelled before it began
+                # The first step: a plain function runs here and now; a
+                # callable that gives a coroutine has it stepped.
+                fn = t[FN]
+                r = fn(*t[ARGS], **t[KWARGS])
+                if type(r) is not _GEN or type(fn) is _PLAIN:
+                    self._end(DONE, r)
+                else:
+                    self.coro = r
+                    self._begin(t[TASK])
+                    return r.send(None)
+            except _CAUGHT as e:  # a StopIteration from a plain function is an error
+                self(self.coro, e)
+        e = self.done
+        e.__traceback__ = None  # raised again and again: no traceback piles up
         raise e
+
+    def _begin(self, task):
+        # The run's coroutine begins: its options' part
+        o = self.t[OPTS]
+        if o:
+            if o[_OPT_BEAT]:  # the run counts as beating at its start
+                self.beat = time.ticks_ms()
+            if o[_OPT_TIMEOUT]:
+                self.late = None  # its room now: fail() may come on a full heap
+                self.guard = asyncio.create_task(_overrun(task, o[_OPT_TIMEOUT]))
 
     def _end(self, state, res):
         # The run has ended: record how. Nothing here may raise, not even on a
@@ -359,11 +372,14 @@ class _Run:
         # for ever (wall_s and _callback never raise; the ended hooks keep their
         # own allocations off their essential path).
         t = self.t
-        self.coro = None
+        if self.coro:
+            self.coro = None  # (only a stepped run has it: a new attribute allocates)
         if self.guard:
             self.guard.cancel()
+        if self.ended:
+            self.ended.set()
         task = t[TASK]
-        if task is None or task.coro is not self:
+        if task is None or run_of(task) is not self:
             return  # stale: stopped and started again
         if state == STOPPED:
             if t[STATE] != STOPPED:  # cancelled from outside aioctl.stop()
@@ -386,21 +402,20 @@ class _Run:
         for f in hooks.get("ended", ()):
             f(t)
 
-    def _finish(self):
-        # The exception that ends the asyncio Task without an error.
-        e = self.done
-        e.__traceback__ = None  # raised again and again: no traceback piles up
-        return e
+def run_of(task):
+    # The run (a _Run: .t is its record) that asyncio Task task is, or None.
+    r = task.state
+    if type(r) is not _Run:
+        r = task.coro
+    return r if type(r) is _Run else None
 
 
 def current_run():
-    # The run (a _Run: .t is its record) of the aioctl task that calls this,
-    # or None.
+    # The run of the aioctl task that calls this, or None.
     try:
-        r = asyncio.current_task().coro
+        return run_of(asyncio.current_task())
     except RuntimeError:
         return None  # no event loop running (a plain REPL)
-    return r if type(r) is _Run else None
 
 
 _queue = None  # asyncio's task queue when runs were last started
@@ -431,6 +446,20 @@ def _task(t):
     # A new run of t, as an asyncio Task (no __init__: quicker to make).
     r = _Run()
     r.t = t
+    fn = t[FN]
+    if type(fn) is _ASYNC:
+        try:
+            task = asyncio.create_task(fn(*t[ARGS], **t[KWARGS]))
+        except Exception:
+            pass  # bad arguments (or a full heap): as for any other callable, the first step tells
+        else:
+            task.state = r
+            try:
+                r._begin(task)
+            except MemoryError:
+                _cancel(task)  # it never begins: the start fails as a whole
+                raise
+            return task
     return asyncio.create_task(r)
 
 
@@ -574,17 +603,6 @@ def group():
     return _tasks
 
 
-def tasks():
-    # asyncio Tasks of the runs going on now, e.g. for asyncio.gather().
-    _check_loop()
-    _flush()
-    running = []
-    for t in _tasks.values():
-        if t[STATE] == RUNNING:
-            running.append(t[TASK])
-    return running
-
-
 def _stop(t, stop_sch=True, all_=False):
     task = t[TASK]
     try:
@@ -602,7 +620,7 @@ def _stop(t, stop_sch=True, all_=False):
         t[DONE_AT] = wall_s()
     if t[STATE] == RUNNING:
         if task:
-            task.cancel()  # safe before its first step too: _Run.throw()
+            _cancel(task)  # safe before its first step too
         # Now, so that status() right after stop() shows it.
         _stopped(t)
     elif t[STATE] == NEW:
@@ -660,20 +678,6 @@ def result(name=None):
     if isinstance(name, str) and "*" not in name and name in _tasks:
         return _tasks[name][RESULT]
     return lazy("aioinfo", "result")(name)
-
-
-def duration(s):
-    # 0.5 s, 4 s, 00:01:56, 2 days, 03:00:00
-    if not is_number(s):
-        raise TypeError("duration: %r is not a number of seconds" % (s,))
-    if s < 59.5:
-        return ("%d s" if s == int(s) or s >= 10 else "%.1f s") % s
-    s = int(s)
-    days, s = divmod(s, 86400)
-    hms = "%02d:%02d:%02d" % (s // 3600, s // 60 % 60, s % 60)
-    if days:
-        return "%d day%s, %s" % (days, "" if days == 1 else "s", hms)
-    return hms
 
 
 def set_log(stream):

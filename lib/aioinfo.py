@@ -10,7 +10,7 @@ import sys
 import asyncio
 from micropython import const
 import aioctl
-from aioctl import NAME, SINCE, RESULT, EXC, find, names
+from aioctl import NAME, TASK, STATE, RUNNING, SINCE, RESULT, EXC, find, names
 
 # aioschedule's record layouts (compile-time copies, checked by tests/test_layers.py)
 _S_DUE = const(0)
@@ -38,11 +38,35 @@ def reset(group=True, log=False):
         aioctl.set_log(None)
 
 
+def tasks():
+    # aioctl.tasks(): tasks that end when the runs going on now end, for
+    # asyncio.gather() or await. A run whose Task reports its end to aioctl
+    # (a coroutine's: see aioctl._Run) cannot also be awaited: a task that
+    # waits for that end stands in for it.
+    running = []
+    for t in aioctl.group().values():
+        if t[STATE] == RUNNING:
+            if t[TASK] is None:
+                aioctl.launch(t)  # add() makes its run's Task a moment later: now
+            task = t[TASK]
+            r = aioctl.run_of(task)
+            if task.state is r:
+                if r.ended is None:
+                    r.ended = asyncio.Event()
+                task = asyncio.create_task(_until(r.ended))
+            running.append(task)
+    return running
+
+
+async def _until(ended):
+    await ended.wait()  # gather() gives None for each run, as for a run's own Task
+
+
 def run():
     # aioctl.run(): runs the event loop until no task is running.
     async def main():
         while True:
-            running = aioctl.tasks()
+            running = tasks()
             if not running:
                 return
             await asyncio.gather(*running)
@@ -234,7 +258,7 @@ class _View:
     def task(self):
         t = self.t
         if t[aioctl.TASK] is None and t[aioctl.STATE] == aioctl.RUNNING:
-            aioctl.tasks()  # add() makes its run's Task a moment later: now
+            tasks()  # add() makes its run's Task a moment later: now
         if t[aioctl.TASK] is not None:
             return t[aioctl.TASK]
         return None if t[aioctl.STATE] == aioctl.NEW or t[aioctl.STATE] == aioctl.RUNNING else _ENDED

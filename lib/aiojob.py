@@ -229,8 +229,7 @@ def ended(t):
         _s.loop_nap.wake()
         if _log:
             try:
-                _log.warning("[%s] failed; retry %d of %d in %s" % (
-                    name, p[_J_TRY] + 1, p[_J_MAX], aioctl.duration((at - now) / 1000)))
+                _log.warning("[%s] failed; retry %d of %d in %g s" % (name, p[_J_TRY] + 1, p[_J_MAX], (at - now) / 1000))
             except MemoryError:
                 pass  # a run's end must not fail: the line is lost, not the retry
     elif queue:

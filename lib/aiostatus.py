@@ -11,7 +11,7 @@ import time
 from micropython import const
 import aioctl
 from aioctl import NAME, ARGS, KWARGS, OPTS, TASK, STATE, SINCE, DONE_AT, RESULT, EXC
-from aioctl import NEW, RUNNING, DONE, STOPPED, ERROR, duration, find, lazy
+from aioctl import NEW, RUNNING, DONE, STOPPED, ERROR, find, is_number, lazy
 from aiolog import LogStream, datestr
 
 # aioctl's options tuple and aiojob's policy (compile-time copies, checked by tests/test_layers.py)
@@ -36,6 +36,20 @@ _OVER = const(3)
 _X_SPEC = const(0)
 _X_AT = const(1)
 _X_JITTER = const(4)
+
+
+def duration(s):
+    # 0.5 s, 4 s, 00:01:56, 2 days, 03:00:00
+    if not is_number(s):
+        raise TypeError("duration: %r is not a number of seconds" % (s,))
+    if s < 59.5:
+        return ("%d s" if s == int(s) or s >= 10 else "%.1f s") % s
+    s = int(s)
+    days, s = divmod(s, 86400)
+    hms = "%02d:%02d:%02d" % (s // 3600, s // 60 % 60, s % 60)
+    if days:
+        return "%d day%s, %s" % (days, "" if days == 1 else "s", hms)
+    return hms
 
 
 def status(name=None, log=True, debug=False):

@@ -40,7 +40,7 @@ def beat_age(t, tick):
     # ms from the last heartbeat of record t's run (or its start) to tick;
     # None if no run of t with _heartbeat= has begun.
     task = t[TASK]
-    b = None if task is None else task.coro.beat
+    b = None if task is None else aioctl.run_of(task).beat
     return None if b is None else time.ticks_diff(tick, b)
 
 
@@ -116,8 +116,8 @@ def _pass(alog, base, cap, poll, every, wdt, critical):
             if alog:
                 # Tagged [name] so that aioctl.status(name) shows it.
                 e = t[EXC]
-                alog.error("[%s] failed: %s: %s; watcher_loop restarts it in %s" % (
-                    n, type(e).__name__, e, aioctl.duration(delay / 1000)))
+                alog.error("[%s] failed: %s: %s; watcher_loop restarts it in %g s" % (
+                    n, type(e).__name__, e, delay / 1000))
         left = waiting[n] - now
         if left <= 0:
             _began[n] = now  # the counters' room first: on a full heap a restart is not lost

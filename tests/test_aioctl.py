@@ -585,51 +585,70 @@ asyncio.run(main())
 
 
 def test_every_exception_a_job_raises_ends_its_run_as_error(mp):
+    # An Exception ends the run as an error and the loop goes on; a plain
+    # function's StopIteration too.
     out = mp.run("""
 import asyncio, aioctl
-async def gexit():
-    raise GeneratorExit
 def stopit():
     raise StopIteration("x")
+async def value():
+    raise ValueError("v")
 async def other():
     while True:
         await asyncio.sleep_ms(5)
 async def main():
     aioctl.add(other)
-    aioctl.add(gexit)
     aioctl.add(stopit)
+    aioctl.add(value)
     await asyncio.sleep_ms(30)
     g = aioctl.group()
-    for n in ("gexit", "stopit"):
+    for n in ("stopit", "value"):
         t = g[n]
         print(n, t[aioctl.STATE] == aioctl.ERROR, type(t[aioctl.RESULT]).__name__, t[aioctl.TASK] is None)
     print("other", g["other"][aioctl.STATE] == aioctl.RUNNING)
 asyncio.run(main())
+""")
+    assert out.splitlines() == [
+        "stopit True StopIteration True",
+        "value True ValueError True",
+        "other True",
+    ], out
 
-# KeyboardInterrupt (Ctrl-C) and SystemExit (sys.exit()) end the run as an
-# error and still stop the application.
-for exc in (KeyboardInterrupt, SystemExit):
+
+def test_a_base_exception_from_a_job_ends_the_loop_as_in_asyncio(mp):
+    # A coroutine job is stepped by asyncio itself (no Python call of
+    # aioctl's between its steps): KeyboardInterrupt (Ctrl-C), SystemExit
+    # (sys.exit()) and GeneratorExit end the event loop as they do in plain
+    # asyncio, from a plain function too. After asyncio.new_event_loop() the
+    # run shows as stopped, and it starts again.
+    out = mp.run("""
+import asyncio, aioctl
+for exc in (KeyboardInterrupt, SystemExit, GeneratorExit):
     async def stopper():
         await asyncio.sleep_ms(5)
         raise exc
-    async def main2():
-        aioctl.add(stopper, name="stopper")
-        await asyncio.sleep_ms(100)
-        print("not stopped")
-    try:
-        asyncio.run(main2())
-    except exc:
-        t = aioctl.group()["stopper"]
-        print(exc.__name__, "stops the app", t[aioctl.STATE] == aioctl.ERROR, t[aioctl.TASK] is None)
-    aioctl.delete("stopper")
+    def plain():
+        raise exc
+    for fn in (stopper, plain):
+        async def main2():
+            aioctl.add(fn, name="stopper")
+            await asyncio.sleep_ms(100)
+            print("not stopped")
+        try:
+            asyncio.run(main2())
+        except exc:
+            asyncio.new_event_loop()
+            t = aioctl.group()["stopper"]
+            print(fn.__name__, exc.__name__, "stops the app", t[aioctl.STATE] == aioctl.STOPPED, t[aioctl.TASK] is None)
+        aioctl.start("stopper")
+        print("starts again", aioctl.group()["stopper"][aioctl.STATE] == aioctl.RUNNING)
+        aioctl.delete("stopper")
 """)
-    assert out.splitlines() == [
-        "gexit True GeneratorExit True",
-        "stopit True StopIteration True",
-        "other True",
-        "KeyboardInterrupt stops the app True True",
-        "SystemExit stops the app True True",
-    ], out
+    lines = []
+    for exc in ("KeyboardInterrupt", "SystemExit", "GeneratorExit"):
+        for fn in ("stopper", "plain"):
+            lines += ["%s %s stops the app True True" % (fn, exc), "starts again True"]
+    assert out.splitlines() == lines, out
 
 
 def test_a_new_event_loop_starts_clean(mp):

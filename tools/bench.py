@@ -428,10 +428,11 @@ def row_fit_2m(mpydir):
 # a board run there; RAM per task with fewer tasks than the unix columns
 # (500 do not fit in its heap).
 
-PICO_ROWS = {"lateness20", "drift", "lateness50", "ram_import", "ram_modules", "ram_task", "ram_cron", "fit_pico",
+PICO_ROWS = {"lateness20", "drift", "lateness50", "lateness100", "ram_import", "ram_modules", "ram_task", "ram_cron",
+             "fit_pico",
              "start_cpu"}
-PICO_ONLY = {"lateness50", "fit_pico"}  # in the unix columns only when --only names them
-ROWS += ["lateness50", "start_cpu", "fit_pico"]
+PICO_ONLY = {"lateness50", "lateness100", "fit_pico"}  # in the unix columns only when --only names them
+ROWS += ["lateness50", "lateness100", "start_cpu", "fit_pico"]
 PICO_LIB = [None]  # the .mpy directory the Pico's /lib gets
 _pico = [None, None]  # the Pico, and the libdirs it was booted with
 
@@ -644,7 +645,8 @@ def main():
                     got.append(((name, i),) + tuple(x))
 
             for n, span, lat, dr in ((20, span20, "lateness20", "drift"), (50, span20, "lateness50", None),
-                                     (200, span200, "lateness200", "drift200"), (500, span200, "lateness500", None)):
+                                     (100, span20, "lateness100", None), (200, span200, "lateness200", "drift200"),
+                                     (500, span200, "lateness500", None)):
                 if want & {lat, dr}:
                     def both(n=n, span=span, lat=lat, dr=dr):
                         base, lib = compare(n, span, runs, libdir)

@@ -50,6 +50,8 @@ SKIP = {
     "until no task runs (the fixture's tasks never end)",
     "aioctl.attach": "registers a hook the library calls at every run's end or loop pass: "
     "the add-on API (lib/README.md) trusts the function it is given",
+    "aioctl.run_of": "the add-on API: reads the run of the asyncio Task of a record, "
+    "which it trusts to be one (lib/README.md)",
     "aioschedule.Nap": "the sleep of schedule_loop and watcher_loop: its methods act on the "
     "loop task that claimed it (the add-on API)",
 }
