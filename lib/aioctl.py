@@ -493,6 +493,7 @@ def launch(t, fresh=False):
     t[DONE_AT] = None
     t[RESULT] = None
     t[TASK] = task
+    return task
 
 
 async def _start_fresh():

@@ -40,26 +40,19 @@ def reset(group=True, log=False):
 
 def tasks():
     # aioctl.tasks(): tasks that end when the runs going on now end, for
-    # asyncio.gather() or await. A run whose Task reports its end to aioctl
-    # (a coroutine's: see aioctl._Run) cannot also be awaited: a task that
-    # waits for that end stands in for it.
+    # asyncio.gather() or await. A coroutine's run reports its end to aioctl
+    # (see aioctl._Run), so its Task cannot also be awaited: a task that
+    # waits for that end (it gives True) stands in for it.
     running = []
     for t in aioctl.group().values():
         if t[STATE] == RUNNING:
-            if t[TASK] is None:
-                aioctl.launch(t)  # add() makes its run's Task a moment later: now
-            task = t[TASK]
+            task = t[TASK] or aioctl.launch(t)  # add() makes its run's Task a moment later: now
             r = aioctl.run_of(task)
             if task.state is r:
-                if r.ended is None:
-                    r.ended = asyncio.Event()
-                task = asyncio.create_task(_until(r.ended))
+                r.ended = r.ended or asyncio.Event()
+                task = asyncio.create_task(r.ended.wait())
             running.append(task)
     return running
-
-
-async def _until(ended):
-    await ended.wait()  # gather() gives None for each run, as for a run's own Task
 
 
 def run():
