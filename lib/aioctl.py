@@ -379,8 +379,8 @@ class _Run:
         if self.ended:
             self.ended.set()
         task = t[TASK]
-        if task is None or run_of(task) is not self:
-            return  # stale: stopped and started again
+        if task is None or task.state is not self and task.coro is not self:
+            return  # stale: stopped and started again (run_of(), without a call)
         if state == STOPPED:
             if t[STATE] != STOPPED:  # cancelled from outside aioctl.stop()
                 _stopped(t)
@@ -454,11 +454,12 @@ def _task(t):
             pass  # bad arguments (or a full heap): as for any other callable, the first step tells
         else:
             task.state = r
-            try:
-                r._begin(task)
-            except MemoryError:
-                _cancel(task)  # it never begins: the start fails as a whole
-                raise
+            if t[OPTS]:
+                try:
+                    r._begin(task)
+                except MemoryError:
+                    _cancel(task)  # it never begins: the start fails as a whole
+                    raise
             return task
     return asyncio.create_task(r)
 
@@ -476,7 +477,8 @@ def launch(t, fresh=False):
     global _starter
     if t[STATE] is None:  # not a record: raises (TypeError, IndexError) before anything changes
         raise ValueError("launch: %r is not an aioctl record" % (t,))
-    _check_loop()
+    if asyncio.core._task_queue is not _queue:  # (a call less at each start)
+        _check_loop()
     task = None
     if fresh:
         # add(): the asyncio Task is made a moment later, by one task for a
