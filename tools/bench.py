@@ -353,7 +353,7 @@ def row_ram_import(mpydir):
 
 def row_ram_modules(mpydir):
     out, _ = run("ram.py", ("modules",), mpydir)
-    core = list(zip(("aiolog", "aioctl", "aioschedule"), map(int, lines(out, "MODULES")[0])))
+    core = list(zip(("aioctl", "aiolog", "aioschedule"), map(int, lines(out, "MODULES")[0])))
     lazy = []
     for m in ("aiocron", "aiospec", "aiowall", "aiojob", "aiowatch", "aiostore", "aiostatus", "aioinfo", "aiologread"):
         out, _ = run("ram.py", ("modules", m), mpydir)

@@ -1,6 +1,6 @@
 # RAM figures, from gc.mem_alloc() after gc.collect().
 #   micropython ram.py import   RAM to import aioctl, aioschedule, aiolog
-#   micropython ram.py modules [M]  RAM to import aiolog, aioctl, aioschedule, each;
+#   micropython ram.py modules [M]  RAM to import aioctl, aiolog, aioschedule, each;
 #                               with M: RAM to import M (a lazy module) after them
 #   micropython ram.py per N    RAM per scheduled task, N tasks
 #   micropython ram.py per N cron   the same with a calendar: cron="0 6 * * *"
@@ -49,7 +49,7 @@ if MODE == "modules":
 
     a = used()
     r = []
-    for m in ("aiolog", "aioctl", "aioschedule"):
+    for m in ("aioctl", "aiolog", "aioschedule"):  # aiolog imports aioctl
         __import__(m)
         b = used()
         r.append(b - a)
