@@ -247,7 +247,7 @@ def _callback(cb, first, args, kwargs):
 
 
 def fail(run, exc):
-    # Cancels a run (the asyncio Task of a _Run) so that it ends as a failure
+    # Cancels a run (its asyncio Task) so that it ends as a failure
     # with exc, not as a stop: a timeout, or a hung task (aiowatch).
     run_of(run).late = exc
     _cancel(run)

@@ -251,7 +251,7 @@ class _View:
     def task(self):
         t = self.t
         if t[aioctl.TASK] is None and t[aioctl.STATE] == aioctl.RUNNING:
-            tasks()  # add() makes its run's Task a moment later: now
+            aioctl.launch(t)  # add() makes its run's Task a moment later: now
         if t[aioctl.TASK] is not None:
             return t[aioctl.TASK]
         return None if t[aioctl.STATE] == aioctl.NEW or t[aioctl.STATE] == aioctl.RUNNING else _ENDED
