@@ -65,7 +65,9 @@ def interval(i, e, k):
     if e is None:
         b.G[i] = 1
     else:
-        b.E[i - SF] = time.ticks_add(e, (1000, 400, 700)[i - SF] * (k + 1))
+        rep = (1000, 400, 700)[i - SF]
+        b.E[i - SF] = time.ticks_add(e, rep * (k + 1))
+        b.EA[i - SF] = time.ticks_add(e, rep * k) if k else None  # board.EA
         b.A[i] += 1
 
 
