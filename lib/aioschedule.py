@@ -11,7 +11,7 @@ import heapq
 import asyncio
 from micropython import const
 import aioctl
-from aioctl import STATE, RUNNING, hooks, match, lazy, lazy_attr, seconds
+from aioctl import STATE, RUNNING, Names, hooks, match, lazy, lazy_attr, seconds
 
 # A schedule record is a list (less RAM than an object, as in aioctl). Its
 # layout is declared here; the add-ons that read its fields keep
@@ -108,8 +108,10 @@ def _rebase():
     _ms -= _NAP_MAX
     if t0 is not None:
         t0 -= _NAP_MAX
-    for s in _heap:
-        s[_S_DUE] -= _NAP_MAX
+    for g in _heap:
+        for h in g:
+            for s in h:
+                s[_S_DUE] -= _NAP_MAX
     for s in parked.values():
         if s[_S_FLAG] != _PENDING:
             s[_S_DUE] -= _NAP_MAX
@@ -126,8 +128,19 @@ def _rebase():
                     c[i] -= _NAP_MAX
 
 
-_heap = []  # schedules by due time, dead ones included
-_active = {}  # name -> schedule (live, pending or over)
+# The heap of schedules by due time, dead ones included, in three levels
+# of lists of at most _PART items, each a heap (heapq): parts hold
+# schedules, groups hold parts, _heap holds groups. Lists compare by their
+# first item, so a part sits in its group by its earliest schedule and
+# _heap[0][0][0] is the earliest of all. No list needs a large free block to
+# grow, as one list of every schedule does on a board's fragmented heap.
+# Empty parts and groups leave the heap.
+_PART = const(16)
+_heap = []
+_room_g = None  # the group and part where the last schedule was taken
+_room_h = None  # from (the next one likely goes back there)
+_size = 0  # schedules in the heap
+_active = Names()  # name -> schedule (live, pending or over)
 _pending = []
 # The add-ons read these (and change them only through the functions below)
 parked = {}  # name -> schedule set aside by aioctl.stop(), for aioctl.start()
@@ -135,7 +148,7 @@ extras = {}  # name -> options of the schedules that have any (see _X_*)
 handled = 0  # due starts handled (aiostore saves when this or changes grows)
 t0 = None  # now_ms() when schedule_loop first started (a _PENDING due time counts from it)
 _seq = 0
-_dead = 0  # dead schedules in _heap
+_dead = 0  # dead schedules in the heap
 changes = 0  # schedules made or removed: aiowall looks again for wall-clock ones
 
 
@@ -204,21 +217,72 @@ class Nap:
 loop_nap = Nap()
 
 
+def _room():
+    # A part with room, and a group for it (a new part or group if need be)
+    for g in _heap:
+        for h in g:
+            if len(h) < _PART:
+                return g, h
+    for g in _heap:
+        if len(g) < _PART:
+            return g, []
+    return [], []
+
+
 def push(s):
-    # Puts schedule s in the heap, live.
-    global _dead
+    # Puts schedule s in the heap, live. On MemoryError nothing has changed.
+    global _dead, _room_g, _room_h, _size
+    g, h = _room_g, _room_h
+    if h is None or len(h) >= _PART or not h and len(g) >= _PART:
+        g, h = _room_g, _room_h = _room()
+    heapq.heappush(h, s)
+    if len(h) == 1:
+        try:
+            heapq.heappush(g, h)
+            if len(g) == 1:
+                try:
+                    heapq.heappush(_heap, g)
+                except MemoryError:
+                    g.pop()
+                    raise
+            elif g[0] is h:
+                heapq.heapify(_heap)  # its group's first schedule is earlier now
+        except MemoryError:
+            h.pop()
+            raise
+    elif h[0] is s:
+        heapq.heapify(g)  # its part's first schedule is earlier now
+        if g[0] is h:
+            heapq.heapify(_heap)
     s[_S_FLAG] = _LIVE
-    heapq.heappush(_heap, s)
-    if _dead > 16 and _dead > len(_heap) // 2:
-        # Many removed schedules wait to surface: drop them now.
-        j = 0
-        for x in _heap:
-            if x[_S_FLAG] != _DEAD:
-                _heap[j] = x
-                j += 1
-        del _heap[j:]
+    _size += 1
+    if _dead > 16 and _dead > _size // 2:
+        # Many removed schedules wait to surface: drop them now (no list
+        # grows: each keeps fewer items than it had).
+        _size = k = 0
+        for g in _heap:
+            n = 0
+            for h in g:
+                j = 0
+                for x in h:
+                    if x[_S_FLAG] != _DEAD:
+                        h[j] = x
+                        j += 1
+                del h[j:]
+                if j:
+                    heapq.heapify(h)
+                    g[n] = h
+                    n += 1
+                    _size += j
+            del g[n:]
+            if n:
+                heapq.heapify(g)
+                _heap[k] = g
+                k += 1
+        del _heap[k:]
         heapq.heapify(_heap)
         _dead = 0
+        _room_g = _room_h = None
 
 
 def kill(s):
@@ -327,10 +391,16 @@ def base(s, x):
 def unschedule(name):
     # Removes the schedules that name (a pattern) selects; the tasks stay.
     names = []
-    if isinstance(name, str):
-        for n in list(_active) + list(parked):
-            if match(name, n):
-                names.append(n)
+    if not isinstance(name, str):
+        pass
+    elif "*" not in name:
+        if name in _active or name in parked:
+            names.append(name)  # one name: no list of every schedule
+    else:
+        for d in (_active, parked):
+            for n in d:
+                if match(name, n):
+                    names.append(n)
     if not names:
         print("aioschedule: no schedule %r; scheduled: %s" % (name, ", ".join(_active)))
         return False
@@ -444,21 +514,31 @@ def _fire(s, now, log):
 def _pass(alog):
     # One pass of schedule_loop: starts what is due; returns how long it may
     # sleep (ms).
-    global _dead
+    global _dead, _room_g, _room_h, _size
     sys.modules.pop("aiospec", None)  # the schedules are made: its RAM back
     now = now_ms()
     wait = _NAP_MAX
     if extras:
         wait = lazy("aiowall").check_clock(now, wait)  # it checks the wall clock now and then
     while _heap:
-        s = _heap[0]
-        if s[_S_FLAG] == _DEAD:
-            heapq.heappop(_heap)
-            _dead -= 1
-        elif s[_S_DUE] > now:
+        g = _heap[0]
+        h = g[0]
+        s = h[0]
+        if s[_S_DUE] > now and s[_S_FLAG] != _DEAD:
             break
+        # s leaves the heap (nothing here allocates: each list had room)
+        heapq.heappop(_heap)
+        heapq.heappop(g)
+        heapq.heappop(h)
+        if h:
+            heapq.heappush(g, h)
+        if g:
+            heapq.heappush(_heap, g)
+        _room_g, _room_h = g, h
+        _size -= 1
+        if s[_S_FLAG] == _DEAD:
+            _dead -= 1
         else:
-            heapq.heappop(_heap)
             try:
                 again = _fire(s, now, alog)
             except BaseException:
@@ -469,7 +549,7 @@ def _pass(alog):
     for f in hooks.get("tick", ()):
         wait = f(alog, wait)  # aiojob: queued runs...; aiostore: saves
     if _heap:
-        wait = max(0, min(wait, _heap[0][_S_DUE] - now_ms()))
+        wait = max(0, min(wait, _heap[0][0][0][_S_DUE] - now_ms()))
         if wait > 20:
             # A long sleep can end late (Linux lets poll() overrun by
             # 0.1%): wake a little early, then sleep the short rest.

@@ -731,3 +731,56 @@ asyncio.run(main())
     text = out + mp.last.stderr
     assert "Task exception" not in text, text
     assert out.splitlines() == ["a True True True", "b True True True", "on_error 1 5"], text
+
+
+@pytest.mark.board
+def test_names_behave_as_a_dict_at_any_size(mp):
+    # aioctl.group() and aioschedule.group() are Names: small dicts in up to
+    # four levels. 1000 names split parts at three levels; what a dict does
+    # (in, [], get, pop, len, iteration, items, values, repr) holds.
+    out = mp.run(
+        """
+        import aioctl
+        n = aioctl.Names()
+        print(repr(n), len(n), bool(n), "x" in n, n.get("x"), n.get("x", 7), n.pop("x", 8))
+        N = 1000
+        for i in range(N):
+            n["k%d" % i] = i
+        n["k3"] = -3  # a key already there: replaced, not added
+        levels = 1
+        part = n.parts
+        while True:  # the deepest level along one path (a level below the first is a list)
+            sub = [d for d in part if isinstance(d, list)]
+            if not sub:
+                break
+            part = sub[0]
+            levels += 1
+        ok = len(n) == N and n["k3"] == -3 and n.get("k4") == 4 and "k1000" not in n
+        for i in range(N):
+            ok = ok and ("k%d" % i) in n and n["k%d" % i] == (-3 if i == 3 else i)
+        seen = 0
+        for k in n:
+            seen += int(k[1:])
+        total = 0
+        for v in n.values():
+            total += abs(v)
+        for k, v in n.items():
+            ok = ok and n[k] == v
+        ok = ok and seen == total == N * (N - 1) // 2
+        for i in range(0, N, 2):
+            n.pop("k%d" % i)
+        ok = ok and len(n) == N // 2 and "k2" not in n and "k1" in n
+        try:
+            n["k0"]
+        except KeyError as e:
+            print("KeyError", e)
+        try:
+            n.pop("k0")
+        except KeyError as e:
+            print("KeyError", e)
+        m = aioctl.Names()
+        m["a"] = 1
+        print(ok, levels >= 3, repr(m), bool(m))
+        """
+    )
+    assert out.splitlines() == ["{} 0 False False None 7 8", "KeyError k0", "KeyError k0", "True True {'a': 1} True"], out

@@ -725,6 +725,63 @@ def test_a_start_that_fails_for_want_of_memory_loses_nothing(mp):
         assert out.splitlines() == ["2 True True", "True True scheduled", "True"], (opts, out)
 
 
+@pytest.mark.board
+def test_many_schedules_start_in_due_order_across_the_heap_levels(mp):
+    # 400 schedules: more than one group of parts (16 x 16), so the heap has
+    # all three levels, and the earliest is in the last group. Once 60 have
+    # started, most of the rest are removed (dead in the heap) and 20 of
+    # those made again, which drops the dead ones; all start in due order.
+    out = mp.run(
+        """
+        import asyncio, aioctl, aioschedule
+        order = []
+        async def job(i):
+            order.append(i)
+        def due(i):
+            return 50 + (399 - i) * 263 % 400  # ms after the loop's start, all apart
+        async def main():
+            for i in range(400):
+                aioctl.add(job, i, name="j%d" % i)
+                aioschedule.schedule("j%d" % i, start_in=due(i) / 1000)
+            aioctl.add(aioschedule.schedule_loop)
+            while len(order) < 60:
+                await asyncio.sleep_ms(2)
+            # (flags in a bytearray, no big lists: the Pico's heap is fragmented by now)
+            first = len(order)
+            state = bytearray(400)  # 1: started; 2: removed; 3: made again
+            for i in range(400):
+                # (started, not only stepped: a run made in the last pass may not have begun)
+                if aioctl.group()["j%d" % i][aioctl.STATE] != aioctl.NEW:
+                    state[i] = 1
+            again = []
+            n = 400
+            for i in range(400):
+                if i % 8 < 5 and not state[i]:
+                    state[i] = 2
+                    n -= 1
+                    aioschedule.unschedule("j%d" % i)
+                    if len(again) < 20:
+                        again.append(i)
+            for k, i in enumerate(again):
+                state[i] = 3
+                aioschedule.schedule("j%d" % i, start_in=0.6 + k * 0.002)
+                n += 1
+            while len(order) < n:
+                await asyncio.sleep_ms(20)
+            await asyncio.sleep_ms(50)
+            ok = len(order) == n == len(aioschedule.group()) and order[n - 20:] == again
+            for k in range(n - 21):
+                ok = ok and due(order[k]) < due(order[k + 1])
+            for i in order:
+                ok = ok and state[i] != 2
+            print(ok, first >= 60)
+        asyncio.run(main())
+        """,
+        timeout=120,
+    )
+    assert out.split() == ["True", "True"], out
+
+
 # ------------------------------------------- what a board does
 # The heap full at the worst moment, files written by someone else, weeks
 # of uptime, jobs that raise anything: each test failed on the code before

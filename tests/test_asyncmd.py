@@ -693,8 +693,8 @@ def test_debug_toggles(mp):
     assert not has(off, r".*args:.*")
 
 
-def test_group_is_a_dict_with_tasks_view(mp):
-    # group(): still the dict name -> record; group().tasks: name -> an
+def test_group_maps_names_to_records_with_a_tasks_view(mp):
+    # group(): name -> record (a Names: a dict made of small dicts); group().tasks: name -> an
     # object with .task (the latest asyncio Task, or one whose done() is True
     # once the run has ended; None only before the first start), .args,
     # .kwargs, .name; `"repl" in group().tasks`, keys(), iteration.
@@ -711,7 +711,7 @@ def test_group_is_a_dict_with_tasks_view(mp):
         async def main():
             aioctl.add(repl, name="repl", prompt="$ ")
             g = aioctl.group()
-            print(isinstance(g, dict), g["repl"][aioctl.STATE] == aioctl.RUNNING)
+            print(isinstance(g, aioctl.Names) and dict(g.items()) == {"repl": g["repl"]}, g["repl"][aioctl.STATE] == aioctl.RUNNING)
             print("repl" in g.tasks, "nope" in g.tasks)
             v = g.tasks["repl"]
             print(v.task is not None and not v.task.done())  # started by add()

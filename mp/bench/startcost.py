@@ -145,7 +145,7 @@ def parts(n):
     part("coro.send(None) ending: StopIteration", gen_end, n)
 
     # the heap: N schedules all due at once (as in a burst), pop and push
-    due = aioschedule._heap + aioschedule._pending
+    due = [s for g in aioschedule._heap for h in g for s in h] + aioschedule._pending
 
     def popall():
         h = due[:]
@@ -292,7 +292,7 @@ async def bursts(kind, n, reps):
             # schedule_loop's start, as a plain task: it pushes the schedules
             asyncio.create_task(aioschedule.schedule_loop())
             await asyncio.sleep_ms(0)
-            heap = aioschedule._heap
+            heap = [s for g in aioschedule._heap for h in g for s in h]
     await asyncio.sleep_ms(0)
     gc.collect()
     gc.disable()

@@ -335,7 +335,7 @@ class Fn:
         self.names = [qual]  # every module.name it is reachable by
         self.obj = obj
         self.sig = sig
-        self.cls = cls  # for methods: called on an instance from the pool
+        self.cls = cls  # for methods: called on an instance of it from the pool
 
 
 def isin(f, table):
@@ -588,6 +588,8 @@ def diagnose():
         d.append("info raised %s" % srepr(e))
     h = getattr(aioschedule, "_heap", None)
     if h is not None:
+        h = [x for g in h for p in g for x in p]
+        h.sort()
         d.append("in heap %s" % srepr([x for x in h if x[2] == "bg.tick"]))
         d.append("heap top %s" % srepr(h[:3], 300))
     n = getattr(aioschedule, "loop_nap", None)
@@ -962,7 +964,8 @@ async def run_inside(fn, args, kw):
 
 def _resolve(f, pool, cfg):
     if f.cls is not None:
-        inst = pool[_rr[0] % len(pool)]
+        mine = pool[f.cls]
+        inst = mine[_rr[0] % len(mine)]
         _rr[0] += 1
         return getattr(inst, f.qual.rsplit(".", 1)[1]), inst
     return f.obj, None
@@ -998,7 +1001,9 @@ async def main(cfg):
         return
     J = junk_table()
     V = valid_table(aiocron.compile(hrs=6))
-    pool = [aiolog.streamlog, aiolog.LogStream(64)]
+    # Instances whose methods are called. Names: a fresh one (group() is one
+    # the library owns: read it, never change it).
+    pool = {aiolog.LogStream: [aiolog.streamlog, aiolog.LogStream(64)], aioctl.Names: [aioctl.Names()]}
     t_start = time.ticks_ms()
     last = (F.beats, F.tick_runs, F.flaky_runs, time.ticks_ms())
     for i in range(first, first + cases):
@@ -1050,8 +1055,8 @@ async def main(cfg):
                     c.extend(renderings(v))
                 out("P", i, "\x02".join(x.replace("\n", " ") for x in c if x))
             if kind == "ret":
-                if isinstance(val, aiolog.LogStream) and len(pool) < 6:
-                    pool.append(val)
+                if isinstance(val, aiolog.LogStream) and len(pool[aiolog.LogStream]) < 6:
+                    pool[aiolog.LogStream].append(val)
                 elif callable(val) and not isinstance(val, type) and _origin(val, cfg["libmods"]) \
                         and not any(val is a for a in args):
                     # A returned function (a decorator): called with junk too
