@@ -6,6 +6,8 @@ metadata(
 )
 
 module("aioctl.py", base_path="lib")
+module("aionames.py", base_path="lib")
+module("aioheap.py", base_path="lib")
 module("aioschedule.py", base_path="lib")
 module("aiolog.py", base_path="lib")
 module("aiologread.py", base_path="lib")

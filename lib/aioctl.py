@@ -10,6 +10,7 @@ import sys
 import time
 import asyncio
 from micropython import const
+from aionames import Names
 
 # The asyncio internals the library relies on (tested on MicroPython 1.27
 # and 1.29): an older asyncio fails here, with a message, not later.
@@ -132,99 +133,6 @@ RESULT = const(10)
 EXC = const(11)  # exception of the last failed run
 
 NO_KWARGS = {}  # shared by tasks added without keyword arguments; never changed
-_NONE = {}  # the part of Names a name goes to while that part has none: stays empty
-
-# How Names picks a part at each level: (multiplier, shift, parts - 1,
-# the next level). The multiply spreads a str hash's bits (its low bits
-# follow the last characters: "job1", "job2"); the product stays below
-# 2**30, a small int on 32-bit. Each level has its own multiplier.
-_MIX = ((12059, 11, 31, 1), (7919, 14, 3, 2), (15013, 14, 3, 3), (9973, 14, 3, None))
-_SPLIT = const(8)  # names a part's dict holds before it becomes a level of its own
-
-
-def _items(parts):
-    for d in parts:
-        if type(d) is list:
-            yield from _items(d)  # a level below
-        elif d:
-            yield from d.items()
-
-
-class Names:
-    # A dict of names (str keys) made of small dicts, picked by the name's
-    # hash, at up to 4 levels (a level below the first is a list of parts).
-    # One dict of every name must find one free block for all of them each
-    # time it grows; on a board's fragmented heap that fails while half of
-    # the heap is still free in smaller pieces.
-    def __init__(self):
-        self.parts = [None] * (_MIX[0][2] + 1)  # a dict or a level each, made when it gets a name
-
-    def _part(self, k, make=False):
-        h = hash(k)
-        parts = self.parts
-        m = _MIX[0]
-        while True:
-            i = h * m[0] >> m[1] & m[2]
-            d = parts[i]
-            if type(d) is list:
-                parts = d
-                m = _MIX[m[3]]
-                continue
-            if d is None:
-                if not make:
-                    return _NONE
-                d = parts[i] = {}
-            elif make and len(d) >= _SPLIT and m[3] and k not in d:
-                # Its dict is full: a level of smaller parts in its place, filled
-                # before it replaces the dict (a MemoryError changes nothing).
-                n = _MIX[m[3]]
-                sub = [None] * (n[2] + 1)
-                for key in d:
-                    j = hash(key) * n[0] >> n[1] & n[2]
-                    if sub[j] is None:
-                        sub[j] = {}
-                    sub[j][key] = d[key]
-                parts[i] = sub
-                continue
-            return d
-
-    def __getitem__(self, k):
-        return self._part(k)[k]
-
-    def __setitem__(self, k, v):
-        self._part(k, True)[k] = v
-
-    def __contains__(self, k):
-        return k in self._part(k)
-
-    def get(self, k, default=None):
-        return self._part(k).get(k, default)
-
-    def pop(self, k, *default):
-        return self._part(k).pop(k, *default)
-
-    def __len__(self):
-        n = 0
-        for _ in self.items():
-            n += 1
-        return n
-
-    def items(self):
-        return _items(self.parts)
-
-    def __iter__(self):
-        for k, _ in self.items():
-            yield k
-
-    keys = __iter__
-
-    def values(self):
-        for _, v in self.items():
-            yield v
-
-    def __repr__(self):
-        return repr(dict(self.items()))
-
 
 class _Group(Names):
     # name -> record, and asyncmd's view of it: group().tasks[name] has

@@ -7,11 +7,12 @@
 
 import sys
 import time
-import heapq
 import asyncio
 from micropython import const
 import aioctl
-from aioctl import STATE, RUNNING, Names, hooks, match, lazy, lazy_attr, seconds
+from aioctl import STATE, RUNNING, hooks, match, lazy, lazy_attr, seconds
+from aionames import Names
+import aioheap
 
 # A schedule record is a list (less RAM than an object, as in aioctl). Its
 # layout is declared here; the add-ons that read its fields keep
@@ -108,10 +109,8 @@ def _rebase():
     _ms -= _NAP_MAX
     if t0 is not None:
         t0 -= _NAP_MAX
-    for g in _heap:
-        for h in g:
-            for s in h:
-                s[_S_DUE] -= _NAP_MAX
+    for s in aioheap.items():
+        s[_S_DUE] -= _NAP_MAX
     for s in parked.values():
         if s[_S_FLAG] != _PENDING:
             s[_S_DUE] -= _NAP_MAX
@@ -128,18 +127,6 @@ def _rebase():
                     c[i] -= _NAP_MAX
 
 
-# The heap of schedules by due time, dead ones included, in three levels
-# of lists of at most _PART items, each a heap (heapq): parts hold
-# schedules, groups hold parts, _heap holds groups. Lists compare by their
-# first item, so a part sits in its group by its earliest schedule and
-# _heap[0][0][0] is the earliest of all. No list needs a large free block to
-# grow, as one list of every schedule does on a board's fragmented heap.
-# Empty parts and groups leave the heap.
-_PART = const(16)
-_heap = []
-_room_g = None  # the group and part where the last schedule was taken
-_room_h = None  # from (the next one likely goes back there)
-_size = 0  # schedules in the heap
 _active = Names()  # name -> schedule (live, pending or over)
 _pending = []
 # The add-ons read these (and change them only through the functions below)
@@ -148,7 +135,7 @@ extras = {}  # name -> options of the schedules that have any (see _X_*)
 handled = 0  # due starts handled (aiostore saves when this or changes grows)
 t0 = None  # now_ms() when schedule_loop first started (a _PENDING due time counts from it)
 _seq = 0
-_dead = 0  # dead schedules in the heap
+_dead = 0  # dead schedules in the heap (aioheap)
 changes = 0  # schedules made or removed: aiowall looks again for wall-clock ones
 
 
@@ -217,72 +204,18 @@ class Nap:
 loop_nap = Nap()
 
 
-def _room():
-    # A part with room, and a group for it (a new part or group if need be)
-    for g in _heap:
-        for h in g:
-            if len(h) < _PART:
-                return g, h
-    for g in _heap:
-        if len(g) < _PART:
-            return g, []
-    return [], []
+def _gone(s):
+    return s[_S_FLAG] == _DEAD
 
 
 def push(s):
-    # Puts schedule s in the heap, live. On MemoryError nothing has changed.
-    global _dead, _room_g, _room_h, _size
-    g, h = _room_g, _room_h
-    if h is None or len(h) >= _PART or not h and len(g) >= _PART:
-        g, h = _room_g, _room_h = _room()
-    heapq.heappush(h, s)
-    if len(h) == 1:
-        try:
-            heapq.heappush(g, h)
-            if len(g) == 1:
-                try:
-                    heapq.heappush(_heap, g)
-                except MemoryError:
-                    g.pop()
-                    raise
-            elif g[0] is h:
-                heapq.heapify(_heap)  # its group's first schedule is earlier now
-        except MemoryError:
-            h.pop()
-            raise
-    elif h[0] is s:
-        heapq.heapify(g)  # its part's first schedule is earlier now
-        if g[0] is h:
-            heapq.heapify(_heap)
+    # Puts schedule s in the heap (aioheap), live.
+    global _dead
+    aioheap.put(s)
     s[_S_FLAG] = _LIVE
-    _size += 1
-    if _dead > 16 and _dead > _size // 2:
-        # Many removed schedules wait to surface: drop them now (no list
-        # grows: each keeps fewer items than it had).
-        _size = k = 0
-        for g in _heap:
-            n = 0
-            for h in g:
-                j = 0
-                for x in h:
-                    if x[_S_FLAG] != _DEAD:
-                        h[j] = x
-                        j += 1
-                del h[j:]
-                if j:
-                    heapq.heapify(h)
-                    g[n] = h
-                    n += 1
-                    _size += j
-            del g[n:]
-            if n:
-                heapq.heapify(g)
-                _heap[k] = g
-                k += 1
-        del _heap[k:]
-        heapq.heapify(_heap)
+    if _dead > 16 and _dead > aioheap.size // 2:
+        aioheap.drop(_gone)  # many removed schedules wait to surface: dropped now
         _dead = 0
-        _room_g = _room_h = None
 
 
 def kill(s):
@@ -514,42 +447,33 @@ def _fire(s, now, log):
 def _pass(alog):
     # One pass of schedule_loop: starts what is due; returns how long it may
     # sleep (ms).
-    global _dead, _room_g, _room_h, _size
+    global _dead
     sys.modules.pop("aiospec", None)  # the schedules are made: its RAM back
     now = now_ms()
     wait = _NAP_MAX
     if extras:
         wait = lazy("aiowall").check_clock(now, wait)  # it checks the wall clock now and then
-    while _heap:
-        g = _heap[0]
-        h = g[0]
-        s = h[0]
-        if s[_S_DUE] > now and s[_S_FLAG] != _DEAD:
+    while True:
+        s = aioheap.first()
+        if s is None or s[_S_DUE] > now and s[_S_FLAG] != _DEAD:
             break
-        # s leaves the heap (nothing here allocates: each list had room)
-        heapq.heappop(_heap)
-        heapq.heappop(g)
-        heapq.heappop(h)
-        if h:
-            heapq.heappush(g, h)
-        if g:
-            heapq.heappush(_heap, g)
-        _room_g, _room_h = g, h
-        _size -= 1
         if s[_S_FLAG] == _DEAD:
             _dead -= 1
+            again = False
         else:
+            # s stays first in the heap while it fires: if starting its run
+            # fails (MemoryError), it goes back in order, still due.
             try:
                 again = _fire(s, now, alog)
             except BaseException:
-                push(s)  # starting its run failed: still due, not lost
+                aioheap.settle(s, True)
                 raise
-            if again:
-                push(s)
+        aioheap.settle(s, again)
     for f in hooks.get("tick", ()):
         wait = f(alog, wait)  # aiojob: queued runs...; aiostore: saves
-    if _heap:
-        wait = max(0, min(wait, _heap[0][0][0][_S_DUE] - now_ms()))
+    s = aioheap.first()
+    if s is not None:
+        wait = max(0, min(wait, s[_S_DUE] - now_ms()))
         if wait > 20:
             # A long sleep can end late (Linux lets poll() overrun by
             # 0.1%): wake a little early, then sleep the short rest.

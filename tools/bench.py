@@ -325,7 +325,7 @@ def row_ram_issue(libdir):
     n = 200
     out, _ = run("ram.py", ("issue", n), libdir)
     _, first, later = map(int, lines(out, "ISSUE")[0])
-    most = RAM_TASK_MAX.get(TIER)
+    most = RAM_TASK_MAX.get("32" if TIER == "pico" else TIER)  # the Pico is a 32-bit board
     return ("RAM per scheduled task, issue 16's way: 200 tasks j0..j199 (no arguments) added and scheduled "
             "an hour away, between two gc.collect(), no event loop running",
             "%d B (%d B once schedule_loop has started and gone round)" % (first // n, later // n),
@@ -428,8 +428,8 @@ def row_fit_2m(mpydir):
 # a board run there; RAM per task with fewer tasks than the unix columns
 # (500 do not fit in its heap).
 
-PICO_ROWS = {"lateness20", "drift", "lateness50", "lateness100", "ram_import", "ram_modules", "ram_task", "ram_cron",
-             "fit_pico",
+PICO_ROWS = {"lateness20", "drift", "lateness50", "lateness100", "ram_import", "ram_modules", "ram_task", "ram_issue",
+             "ram_cron", "fit_pico",
              "start_cpu"}
 PICO_ONLY = {"lateness50", "lateness100", "fit_pico"}  # in the unix columns only when --only names them
 ROWS += ["lateness50", "lateness100", "start_cpu", "fit_pico"]
@@ -516,11 +516,13 @@ def row_pico_ram_cron(libdir):
 
 def row_fit_pico(mpydir):
     count, loop, held, free = fill(mpydir, None)
+    share = 100 * held / free
     return ("Scheduled tasks that fit in the Pico's heap (.mpy; its whole heap after import and schedule_loop's "
-            "start; added one by one, yielding, until MemoryError)",
-            "%d (%s held of the %s free: %d B each)%s" % (
-                count, kb(held), kb(free), held // max(count, 1),
-                "" if loop else " (schedule_loop died of the MemoryError)"), "—", "")
+            "start; added one by one, yielding, until MemoryError): the share of the free heap they fill",
+            "%.0f %%: %d tasks hold %s of the %s free (%d B each)%s" % (
+                share, count, kb(held), kb(free), held // max(count, 1),
+                "" if loop else " (schedule_loop died of the MemoryError)"),
+            "≥ %d %%" % FILL_MIN, ok(share >= FILL_MIN and loop))
 
 
 def row_start_cpu(libdir, n=50, cycles=10):

@@ -25,6 +25,7 @@ import gc
 import time
 import asyncio
 import heapq
+import aioheap
 
 ticks_us = time.ticks_us
 ticks_ms = time.ticks_ms
@@ -78,10 +79,11 @@ def parts(n):
     import aioschedule
 
     names = ["job%d" % i for i in range(500)]
-    for nm in names:
+    recs = [None] * 500  # made first: on a Pico the heap is fragmented after the adds
+    for i, nm in enumerate(names):
         aioctl.add(job, 1, name=nm)
         aioschedule.schedule(nm, start_in=3600)
-    recs = [aioctl.group()[nm] for nm in names]
+        recs[i] = aioctl.group()[nm]
     t = recs[0]
     part("(an empty call: the overhead)", lambda: None, n)
     part("time.time()", time.time, n)
@@ -145,7 +147,7 @@ def parts(n):
     part("coro.send(None) ending: StopIteration", gen_end, n)
 
     # the heap: N schedules all due at once (as in a burst), pop and push
-    due = [s for g in aioschedule._heap for h in g for s in h] + aioschedule._pending
+    due = list(aioheap.items()) + aioschedule._pending
 
     def popall():
         h = due[:]
@@ -292,7 +294,7 @@ async def bursts(kind, n, reps):
             # schedule_loop's start, as a plain task: it pushes the schedules
             asyncio.create_task(aioschedule.schedule_loop())
             await asyncio.sleep_ms(0)
-            heap = [s for g in aioschedule._heap for h in g for s in h]
+            heap = list(aioheap.items())
     await asyncio.sleep_ms(0)
     gc.collect()
     gc.disable()

@@ -1,7 +1,7 @@
 # Soak test, the MicroPython side: 50 aioctl tasks of a realistic mix for a
 # given number of seconds, on a small heap:
 #
-#   micropython -X heapsize=106K -c "import sys; sys.argv[:] = ['board', '180']; import board"
+#   micropython -X heapsize=112K -c "import sys; sys.argv[:] = ['board', '180']; import board"
 #
 # with board.mpy, boardinit.mpy and boardend.mpy (mpy-cross) and lib/ (or its
 # .mpy) on MICROPYPATH, as tools/soak.py runs it. argv: seconds [nostall]
@@ -30,7 +30,7 @@
 # schedule_loop's first pass), and while running 5-10K more (about 210 B per
 # run going on, the exception each failed task keeps, the watcher's and
 # aiojob's dicts, schedules next_run() replaced that wait in the heap). It
-# fits 106K (128K from lib/*.py; the hog mode 120K); tools/soak.py prints
+# fits 112K (128K from lib/*.py; the hog mode 126K); tools/soak.py prints
 # the figures of each run.
 #
 # Tasks (number: names, what they do):

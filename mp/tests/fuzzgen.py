@@ -586,10 +586,9 @@ def diagnose():
         d.append("info %s" % srepr(sys.modules["aiocron"].info("bg.tick"), 300))
     except Exception as e:
         d.append("info raised %s" % srepr(e))
-    h = getattr(aioschedule, "_heap", None)
+    h = sys.modules.get("aioheap")
     if h is not None:
-        h = [x for g in h for p in g for x in p]
-        h.sort()
+        h = sorted(h.items())
         d.append("in heap %s" % srepr([x for x in h if x[2] == "bg.tick"]))
         d.append("heap top %s" % srepr(h[:3], 300))
     n = getattr(aioschedule, "loop_nap", None)

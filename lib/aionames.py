@@ -1,0 +1,111 @@
+# aionames: a dict of names made of small dicts, so that it never needs one
+# large free block of RAM to grow. aioctl.group() and aioschedule.group()
+# are Names. Pure: it imports nothing of the library.
+#
+# One dict of every name must find one free block for all of them each time
+# it grows; on a board's fragmented heap that fails while a third of the
+# heap is still free in smaller pieces. Here no block holds more than
+# _SPLIT names or 32 pointers.
+
+from micropython import const
+
+_NONE = {}  # the part a name goes to while that part has none: stays empty
+
+# How Names picks a part: the name's hash times _MUL spreads its bits (a
+# str hash's low bits follow the last characters: "job1", "job2"; the
+# product stays below 2**30, a small int on 32-bit). Bits 11-15 pick one of
+# the _TOP parts; a part whose dict is full becomes a list of 4 parts, picked
+# by the next 2 bits, down to _DEEPEST lists.
+_MUL = const(12059)
+_TOP_BITS = const(5)
+_TOP = const(32)  # 1 << _TOP_BITS
+_SPLIT = const(8)  # names a dict holds before it is split
+_DEEPEST = const(3)
+
+
+def _items(parts):
+    for d in parts:
+        if type(d) is list:
+            yield from _items(d)  # a level below
+        elif d:
+            yield from d.items()
+
+
+class Names:
+    # name (str) -> value; reads like a dict
+    def __init__(self):
+        self.parts = [None] * _TOP  # a dict or a list of parts each, made when it gets a name
+
+    def _part(self, k, make=False):
+        # The dict that holds k, or would (made, or split when full, if make)
+        try:
+            x = hash(k) * _MUL >> 11
+        except TypeError:
+            raise TypeError("Names: key %r is not a name" % (k,))
+        parts = self.parts
+        i = x & (_TOP - 1)
+        x >>= _TOP_BITS
+        deep = 0
+        while True:
+            d = parts[i]
+            if type(d) is list:
+                parts = d
+                i = x & 3
+                x >>= 2
+                deep += 1
+            elif d is None:
+                if not make:
+                    return _NONE
+                d = parts[i] = {}
+                return d
+            elif make and len(d) >= _SPLIT and deep < _DEEPEST and k not in d:
+                # A list of smaller parts in its place, filled before it
+                # replaces the dict (a MemoryError changes nothing)
+                sub = [None] * 4
+                for key in d:
+                    j = hash(key) * _MUL >> 11 + _TOP_BITS + 2 * deep & 3
+                    if sub[j] is None:
+                        sub[j] = {}
+                    sub[j][key] = d[key]
+                parts[i] = sub
+            else:
+                return d
+
+    def __getitem__(self, k):
+        return self._part(k)[k]
+
+    def __setitem__(self, k, v):
+        self._part(k, True)[k] = v
+
+    def __contains__(self, k):
+        return k in self._part(k)
+
+    def get(self, k, default=None):
+        return self._part(k).get(k, default)
+
+    def pop(self, k, *default):
+        return self._part(k).pop(k, *default)
+
+    def __len__(self):
+        n = 0
+        for _ in self.items():
+            n += 1
+        return n
+
+    def items(self):
+        return _items(self.parts)
+
+    def __iter__(self):
+        for k, _ in self.items():
+            yield k
+
+    keys = __iter__
+
+    def values(self):
+        for _, v in self.items():
+            yield v
+
+    def __repr__(self):
+        return repr(dict(self.items()))
+
+
