@@ -423,17 +423,20 @@ def test_a_full_heap_while_reading_the_file_keeps_it(mp):
         f.write(_file(recs))
     out = mp.run(BOOT + """
 from fillheap import fill, scrub
+def boot():
+    # in a function of its own, whose frame is gone when it returns (a stale
+    # slot in main's frame could keep the chain, and the heap full, for ever)
+    junk = fill()
+    for _ in range(100):
+        junk = junk[0]  # a little RAM for the call, far from enough for the file
+    return aioschedule.persist("s.json")
 async def main():
     for i in range(120):
         aioctl.add(job, name="j%d" % i)
     aioctl.add(aioschedule.schedule_loop)
     await asyncio.sleep_ms(10)
     import aiostore
-    junk = fill()
-    for _ in range(100):
-        junk = junk[0]  # a little RAM for the call, far from enough for the file
-    done = aioschedule.persist("s.json")
-    junk = None
+    done = boot()
     scrub()  # no stale pointer to the chain left on the C stack
     print("at boot", len(done["restored"]))
     await asyncio.sleep_ms(1200)

@@ -2,9 +2,12 @@
 # files a board gets: it must run to its end and show every kind of state,
 # with no MemoryError anywhere. 96K on the 32-bit port and on the virtual
 # Pico (the .mpy files in its /lib, a ballast leaving the free heap a 96K
-# 32-bit unix heap has); 104K on the 64-bit port, whose objects take twice
+# 32-bit unix heap has); 108K on the 64-bit port, whose objects take twice
 # the room (at 96K its debug status() fails now and then, and the watcher
-# restarts the conductor: the demo runs twice).
+# restarts the conductor: the demo runs twice). It was 104K until issue 16
+# made the name maps and the heap of small pieces (3.3 KB more to import):
+# since, the smallest heap it ran at was 100K, and 104K failed once under
+# load (a MemoryError in the conductor).
 import os
 import re
 import subprocess
@@ -18,7 +21,7 @@ from helpers import plain
 @pytest.mark.board
 def test_demo_on_a_board_sized_heap_from_mpy(tier, mpy_dir, tmp_path):
     demo = os.path.join(EXAMPLES, "demo.py")
-    heap = "104K" if tier.name == "unix64" else "96K"
+    heap = "108K" if tier.name == "unix64" else "96K"
     if tier.name == "pico":
         p = tier.board.run([mpy_dir, EXAMPLES], demo, heap=heap, timeout=180)
     else:
