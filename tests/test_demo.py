@@ -5,7 +5,7 @@
 # 32-bit unix heap has); 108K on the 64-bit port, whose objects take twice
 # the room (at 96K its debug status() fails now and then, and the watcher
 # restarts the conductor: the demo runs twice). It was 104K until issue 16
-# made the name maps and the heap of small pieces (3.3 KB more to import):
+# made the name maps and the heap of small pieces (4.5 KB more to import):
 # since, the smallest heap it ran at was 100K, and 104K failed once under
 # load (a MemoryError in the conductor).
 import os
