@@ -422,14 +422,16 @@ def test_a_full_heap_while_reading_the_file_keeps_it(mp):
     with open(path, "w") as f:
         f.write(_file(recs))
     out = mp.run(BOOT + """
-from fillheap import fill, scrub
+from fillheap import fill, cut, scrub
 def boot():
-    # in a function of its own, whose frame is gone when it returns (a stale
-    # slot in main's frame could keep the chain, and the heap full, for ever)
     junk = fill()
     for _ in range(100):
         junk = junk[0]  # a little RAM for the call, far from enough for the file
-    return aioschedule.persist("s.json")
+    done = aioschedule.persist("s.json")
+    # every pair emptied: a stale pointer to one (the GC is conservative,
+    # and this one runs in a coroutine's frame) keeps nothing else alive
+    cut(junk)
+    return done
 async def main():
     for i in range(120):
         aioctl.add(job, name="j%d" % i)

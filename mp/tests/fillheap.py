@@ -3,16 +3,26 @@
 
 
 def fill():
-    # Returns what holds the bytes: a chain of pairs (a list would need ever
-    # larger blocks to grow). Drop it to free them.
+    # Returns what holds the bytes: a chain of pairs [older pair, bytes] (one
+    # list of them would need ever larger blocks to grow). Drop it, or
+    # better cut() it, to free them.
     junk = None
     for size in (4096, 256, 16, 1):
         try:
             while True:
-                junk = (junk, bytearray(size))
+                junk = [junk, bytearray(size)]
         except MemoryError:
             pass
     return junk
+
+
+def cut(junk):
+    # Empties every pair of the chain, so that a stale pointer to one of them
+    # (the GC is conservative) keeps nothing else alive.
+    while junk is not None:
+        older = junk[0]
+        junk[0] = junk[1] = None
+        junk = older
 
 
 def scrub(n=40):
