@@ -23,12 +23,13 @@ _SPLIT = const(8)  # names a dict holds before it is split
 _DEEPEST = const(3)
 
 
-def _items(parts):
+def _dicts(parts):
+    # the dicts that hold names, at every level below parts
     for d in parts:
         if type(d) is list:
-            yield from _items(d)  # a level below
+            yield from _dicts(d)
         elif d:
-            yield from d.items()
+            yield d
 
 
 class Names:
@@ -86,24 +87,27 @@ class Names:
     def pop(self, k, *default):
         return self._part(k).pop(k, *default)
 
+    # len(), keys and values make no (key, value) pair per name: on a full
+    # heap `if group():` still works.
     def __len__(self):
         n = 0
-        for _ in self.items():
-            n += 1
+        for d in _dicts(self.parts):
+            n += len(d)
         return n
 
-    def items(self):
-        return _items(self.parts)
-
     def __iter__(self):
-        for k, _ in self.items():
-            yield k
+        for d in _dicts(self.parts):
+            yield from d
 
     keys = __iter__
 
     def values(self):
-        for _, v in self.items():
-            yield v
+        for d in _dicts(self.parts):
+            yield from d.values()
+
+    def items(self):
+        for d in _dicts(self.parts):
+            yield from d.items()
 
     def __repr__(self):
         return repr(dict(self.items()))

@@ -324,12 +324,10 @@ def base(s, x):
 def unschedule(name):
     # Removes the schedules that name (a pattern) selects; the tasks stay.
     names = []
-    if not isinstance(name, str):
-        pass
-    elif "*" not in name:
+    if isinstance(name, str) and "*" not in name:
         if name in _active or name in parked:
             names.append(name)  # one name: no list of every schedule
-    else:
+    elif isinstance(name, str):
         for d in (_active, parked):
             for n in d:
                 if match(name, n):
