@@ -140,7 +140,10 @@ async def main():
     aioctl.add(flaky)
     aioschedule.schedule("flaky", start_in=0.02, repeat=0.5, max_retries=2, retry_delay=0.02)
     aioctl.add(loop, name="schedule_loop", alog=w)
-    await asyncio.sleep_ms(50)
+    # until retry 1 (due at 40 ms) has failed: a fixed 50 ms wait found it
+    # still running on a loaded machine
+    while n[0] < 2 or aioctl.group()["flaky"][aioctl.STATE] == aioctl.RUNNING:
+        await asyncio.sleep_ms(1)
     aioctl.status("flaky", log=False)
     await asyncio.sleep_ms(100)
     print(starts("flaky"))
