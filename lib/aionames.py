@@ -10,6 +10,7 @@
 from micropython import const
 
 _NONE = {}  # the part a name goes to while that part has none: stays empty
+_NO_DEFAULT = object()  # pop() without a default
 
 # How Names picks a part: the name's hash times _MUL spreads its bits (a
 # str hash's low bits follow the last characters: "job1", "job2"; the
@@ -75,8 +76,12 @@ class Names:
     def __getitem__(self, k):
         return self._part(k)[k]
 
+    # The dict goes in a local first: `self._part(k, True)[k] = v` makes a
+    # bound method (an allocation: it can fail on a full heap), as any call
+    # of a method inside an assignment's target does.
     def __setitem__(self, k, v):
-        self._part(k, True)[k] = v
+        d = self._part(k, True)
+        d[k] = v
 
     def __contains__(self, k):
         return k in self._part(k)
@@ -84,8 +89,11 @@ class Names:
     def get(self, k, default=None):
         return self._part(k).get(k, default)
 
-    def pop(self, k, *default):
-        return self._part(k).pop(k, *default)
+    def pop(self, k, default=_NO_DEFAULT):  # not *default: that makes a tuple
+        d = self._part(k)
+        if default is _NO_DEFAULT:
+            return d.pop(k)
+        return d.pop(k, default)
 
     # len(), keys and values make no (key, value) pair per name: on a full
     # heap `if group():` still works.

@@ -286,27 +286,30 @@ def make(name, start_in, repeat, opts):
         if x is None:
             x = [None, None, None, None, 0, 0]
         x[_X_AT] = at
-    s = new_schedule(name, ms, every)
-    s[_S_FLAG] = _PENDING
-    forget(name)
-    _active[name] = s
-    if x:
-        extras[name] = x
-    for f in hooks.get("policy", ()):
-        f(name, job)
-    s[_S_DUE] += soft
+    s = new_schedule(name, ms + soft, every)
     if x and x[_X_SPEC]:
         s[_S_DUE] = now_ms()
         lazy("aiowall").next_wall(s, x, s[_S_DUE], True)
-        push(s)
-        loop_nap.wake()
     elif at is not None or t0 is not None:
         s[_S_DUE] += now_ms()
         base(s, x)
-        push(s)
-        loop_nap.wake()
     else:
+        s[_S_FLAG] = _PENDING
         _pending.append(s)
+    try:
+        put(name, s, x)  # all or nothing: on MemoryError the schedule there was stays
+    except MemoryError:
+        if s[_S_FLAG] == _PENDING:
+            _pending.pop()
+        raise
+    try:
+        for f in hooks.get("policy", ()):
+            f(name, None)  # the last schedule's waiting runs and retries go
+            if job:
+                f(name, job)
+    except MemoryError:
+        forget(name)  # no schedule, rather than one without its policy
+        raise
     return True
 
 
@@ -349,23 +352,38 @@ def group():
 def put(name, s, x, aside=False):
     # Schedule s, with options x (None: none), becomes name's, in place of
     # the one there is (which stays in the heap, dead). aside: set aside, for
-    # aioctl.start(). A live one goes in the heap: that may fail with
-    # MemoryError, so it comes first.
-    if not aside and s[_S_FLAG] == _LIVE:
-        push(s)
-    old = _active.pop(name, None)
-    if old is not None and old is not s:
-        kill(old)
-    parked.pop(name, None)
-    if x:
-        extras[name] = x
-    else:
-        extras.pop(name, None)
+    # aioctl.start(). All or nothing: what may fail (MemoryError: a dict or
+    # the heap grows) comes first, and a failure puts those back as they
+    # were (each key is there then: that allocates nothing).
+    d = parked if aside else _active
+    was, was_x = d.get(name), extras.get(name)
+    try:
+        if x:
+            extras[name] = x
+        d[name] = s
+        if not aside and s[_S_FLAG] == _LIVE:
+            push(s)
+    except MemoryError:
+        _back(d, name, was)
+        _back(extras, name, was_x)
+        raise
     if aside:
-        parked[name] = s
+        was = _active.pop(name, None)
     else:
-        _active[name] = s
+        parked.pop(name, None)
+    if was is not None and was is not s:
+        kill(was)
+    if not x:
+        extras.pop(name, None)
     loop_nap.wake()
+
+
+def _back(d, name, v):
+    # name's value in d is v again (None: no value)
+    if v is None:
+        d.pop(name, None)
+    else:
+        d[name] = v
 
 
 def new_schedule(name, due, every, runs=0, skipped=0):
@@ -504,30 +522,39 @@ def scheduled(name):
 
 
 def stop(name):
-    s = _active.pop(name, None)
+    s = _active.get(name)
     if s is None:
         return False
+    parked[name] = s[:]  # first: on MemoryError nothing has changed (the original may stay in the heap, dead)
+    _active.pop(name)
     kill(s)
-    parked[name] = s[:]  # the original may stay in the heap, dead
     return True
 
 
 def start(name):
+    # The schedule set aside goes on; all or nothing (put), so the changes
+    # are made on copies.
     global changes
-    s = parked.pop(name, None)
-    if s is None:
+    if name not in parked:
         return False
-    changes += 1
-    now = now_ms()  # first: it may shift the clock, and s with it
+    now = now_ms()  # first: it may shift the clock, and the record with it
+    s = parked[name][:]
     flag = s[_S_FLAG]
-    _active[name] = s
+    x = extras.get(name)
+    if x:
+        x = x[:]
     if flag == _PENDING:
         if t0 is None:
             _pending.append(s)
+            try:
+                put(name, s, x)
+            except MemoryError:
+                _pending.pop()
+                raise
             return True
         s[_S_DUE] += t0
+    s[_S_FLAG] = _LIVE
     every = s[_S_EVERY]
-    x = extras.get(name)
     if x and x[_X_LEFT] == 0:
         x[_X_LEFT] = 1  # it ran its times: start() gives it one more go
     # A start that came due while it was set aside runs at once (once: the
@@ -540,8 +567,8 @@ def start(name):
         elif s[_S_DUE] < now:
             s[_S_DUE] += (now - s[_S_DUE]) // every * every  # the last start of its grid
         base(s, x)
-    push(s)
-    loop_nap.wake()
+    put(name, s, x)
+    changes += 1
     return True
 
 

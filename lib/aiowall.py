@@ -136,7 +136,7 @@ def _rewall(now):
         s = _s.group().get(name)
         if s is None or s[_S_FLAG] != _LIVE or not (x[_X_SPEC] or x[_X_AT] is not None):
             continue
-        s = s[:]
+        s, x = s[:], x[:]  # put() takes both or neither
         if x[_X_AT] is None:
             next_wall(s, x, now, True)
         else:

@@ -784,3 +784,45 @@ def test_names_behave_as_a_dict_at_any_size(mp):
         """
     )
     assert out.splitlines() == ["{} 0 False False None 7 8", "KeyError k0", "KeyError k0", "True True {'a': 1} True"], out
+
+
+def test_names_look_up_replace_and_remove_without_allocating(mp):
+    # The scheduler relies on these on a full heap (a MemoryError between
+    # two of its steps left a record half put). micropython.heap_lock()
+    # makes any allocation fail. Found: pop(k, *default) made a tuple, and
+    # `self._part(k, True)[k] = v` a bound method.
+    out = mp.run(
+        """
+        import micropython, aioctl
+        n = aioctl.Names()
+        for i in range(300):
+            n["k%d" % i] = i
+        k, r = "k5", []
+        def step(f):
+            micropython.heap_lock()
+            try:
+                f()
+                ok = True
+            except MemoryError:
+                ok = False
+            micropython.heap_unlock()
+            r.append(ok)
+        def get():
+            n.get(k)
+            n[k]
+            k in n
+            n.get("none", 0)
+        def replace():
+            n[k] = -5
+        def pop():
+            n.pop(k, None)
+            n.pop("none", None)
+            n.pop("k6")
+        def back():
+            n[k] = 5  # the slot pop() left: no new room
+        for f in (get, replace, pop, back):
+            step(f)
+        print(r, n[k], "k6" in n, len(n))
+        """
+    )
+    assert out.split("\n")[0] == "[True, True, True, True] 5 False 299", out

@@ -788,6 +788,109 @@ def test_many_schedules_start_in_due_order_across_the_heap_levels(mp):
 # the fix it names.
 
 
+def test_a_full_heap_at_any_point_leaves_every_schedule_whole(mp):
+    # next_run(), aioctl.stop()/start() and schedule() each run with the
+    # heap full but for `room` bytes, room swept from 0 up, so each of their
+    # allocations fails in turn. After each: exactly one live record of the
+    # task in the heap, the one group() gives (or none while set aside),
+    # and either all of the change or none of it. A ghost (a live record
+    # that group() no longer gives) kept starting a task that had chosen its
+    # next start (the soak's hog mode found it: next_run() pushed the new
+    # record, then a Names.pop() that made a tuple failed).
+    out = mp.run("""
+import sys, asyncio, aioctl, aioschedule
+from fillheap import squeeze, cut
+aioheap = sys.modules["aioheap"]
+# schedule record: 0 due, 4 flag (0 live, 1 pending, 2 dead, 3 over); options 1 at, 5 base
+bad = []
+def whole(name, what, room):
+    live = 0
+    for s in aioheap.items():
+        if s[2] == name and s[4] == 0:
+            live += 1
+            if s is not aioschedule.group().get(name):
+                bad.append((what, room, "ghost"))
+    a, p = aioschedule.group().get(name), aioschedule.parked.get(name)
+    want = 1 if a and a[4] == 0 else 0
+    if live != want or a and p or not (a or p):
+        bad.append((what, room, live, a, p))
+def sweep(what, name, op, changed):
+    # op() under each room until it works; changed(): did the change happen?
+    fails = wins = 0
+    junk = None
+    for room in range(0, 4000, 16):
+        before = aioschedule.group().get(name) or aioschedule.parked.get(name)
+        if before is None:
+            bad.append((what, room, "lost"))
+            break
+        copy, x = before[:], aioschedule.extras.get(name)
+        xcopy = x[:] if x else None
+        junk = squeeze(room)
+        try:
+            op(room)
+            ok = True
+        except MemoryError:
+            ok = False
+        cut(junk)
+        junk = None
+        whole(name, what, room)
+        if ok:
+            wins += 1
+            if not changed(before):
+                bad.append((what, room, "no change"))
+            break
+        else:
+            fails += 1
+            now = aioschedule.group().get(name) or aioschedule.parked.get(name)
+            if now is not before or now[:5] != copy[:5] or x and aioschedule.extras.get(name) != xcopy:
+                bad.append((what, room, "half", now, copy))
+    print(what, fails > 0, wins)
+async def job():
+    next_run = aioschedule.next_run  # loads aiojob (an import on a full heap fails)
+    n = [5]
+    def nr(room):
+        n[0] = 11 - n[0]  # 5, 6, 5...: each success changes the due time
+        next_run(n[0])
+    def moved(before):
+        s = aioschedule.group().get(me[0])
+        return s is not before and before[4] == 2 and 4000 < s[0] - aioschedule.now_ms() <= 6000
+    sweep("next_run", me[0], nr, moved)
+    done.append(me[0])
+me = ["a"]
+done = []
+async def main():
+    aioctl.add(aioschedule.schedule_loop)
+    for i in range(40):
+        aioctl.add(asyncio.sleep, 5, name="t%d" % i)
+        aioschedule.schedule("t%d" % i, start_in=100, repeat=60)
+    aioctl.add(job, name="a")
+    aioschedule.schedule("a", start_in=0, repeat=30)
+    while len(done) < 1:
+        await asyncio.sleep_ms(5)
+    me[0] = "c"
+    aioctl.add(job, name="c")
+    aioschedule.schedule("c", secs=range(60), mins=None)  # each second, on the wall clock
+    while len(done) < 2:
+        await asyncio.sleep_ms(5)
+    def stop(room):
+        if aioctl.stop("t7") is False:
+            raise MemoryError  # printed a failure, changed nothing
+    sweep("stop", "t7", stop, lambda b: "t7" in aioschedule.parked and "t7" not in aioschedule.group())
+    def start(room):
+        aioctl.start("t7")
+    sweep("start", "t7", start, lambda b: "t7" in aioschedule.group() and "t7" not in aioschedule.parked)
+    r = [1]
+    def sch(room):
+        r[0] = 3 - r[0]
+        aioschedule.schedule("t9", start_in=50, repeat=r[0])
+    sweep("schedule", "t9", sch, lambda b: aioschedule.group()["t9"][3] != b[3])
+    print("bad", bad[:3])
+asyncio.run(main())
+""", heap="256K", timeout=120)
+    assert out.split("\n")[:6] == ["next_run True 1", "next_run True 1", "stop True 1", "start True 1", "schedule True 1",
+                                   "bad []"], out
+
+
 def test_a_heap_spike_costs_no_loop_and_no_start(mp):
     # A job fills the heap for 200 ms. Both loops live on, runs that end in
     # the spike are recorded, and every due start of a 20 ms schedule is

@@ -131,18 +131,20 @@ def deploy(device, dest, src, build):
     # Sizes as the board sees them, and the file each module imports from.
     # Each module is let go after its check: all of them at once need more
     # RAM than an application that uses them (some are loaded for a call).
+    # One exec each: in one loop, stale pointers on the C stack kept
+    # modules that were let go, and a 96K heap ran out.
     check = (
         "import os, sys, gc\n"
-        "for n in %r:\n"
-        " m=__import__(n)\n"
-        " print(n, os.stat(%r+'/'+n+'.mpy')[6], m.__file__)\n"
-        " m=None\n"
-        " for k in list(sys.modules):\n"
-        "  if k.startswith('aio') and k != 'aiorepl':\n"
-        "   sys.modules.pop(k)\n"
-        " gc.collect()\n"
-    ) % (names, dest)
-    out = mpremote(device, "exec", check)
+        "n=%r\n"
+        "m=__import__(n)\n"
+        "print(n, os.stat(%r+'/'+n+'.mpy')[6], m.__file__)\n"
+        "m=None\n"
+        "for k in list(sys.modules):\n"
+        " if k.startswith('aio') and k != 'aiorepl':\n"
+        "  sys.modules.pop(k)\n"
+        "gc.collect()\n"
+    )
+    out = "".join(mpremote(device, "exec", check % (n, dest)) for n in names)
     seen = {}
     for line in out.splitlines():
         parts = line.split()
