@@ -200,7 +200,9 @@ def __getattr__(attr):
     return lazy_attr(_LAZY, attr)
 
 
+_WALL_REUSE = const(20)  # ms that a wall_s() reading is used again
 _last = 0  # the last wall_s()
+_last_at = 0  # time.ticks_ms() when it was read
 
 
 def wall_s():
@@ -208,10 +210,17 @@ def wall_s():
     # allocates (a float; on 32-bit boards a long int): on a full heap it
     # gives the last time it read, so a run's bookkeeping never fails. The
     # records of one second share one int object (on a 32-bit board a long
-    # int takes 32 B, in every task record).
-    global _last
+    # int takes 32 B, in every task record). A reading serves for
+    # _WALL_REUSE ms: a burst of starts and ends reads the clock once
+    # (time.time() takes 60-80 us on an RP2040), and a record's second is
+    # at most that much behind.
+    global _last, _last_at
+    now = time.ticks_ms()
+    if _last and 0 <= time.ticks_diff(now, _last_at) < _WALL_REUSE:
+        return _last
     try:
         n = int(time.time())
+        _last_at = now
         if n != _last:
             _last = n
     except MemoryError:
@@ -297,6 +306,9 @@ _ASYNC = type(lambda: (yield))  # an async def's type
 _CAUGHT = (asyncio.CancelledError, Exception)
 
 
+_RETURNED = object()  # for _Run(): a plain function's run returned
+
+
 class _Run:
     # One run of task t. A coroutine function's coroutine is stepped by
     # asyncio itself, as a plain task's would be, and this object is the
@@ -317,61 +329,22 @@ class _Run:
     cancel = asyncio.CancelledError()  # thrown in by _cancel() when the heap is full
 
     def __call__(self, task, er):
-        # The run ended with er (_CAUGHT): a StopIteration with its value, a
-        # CancelledError, or the Exception it raised.
-        if isinstance(er, asyncio.CancelledError):
-            res = self.late
-            self._end(STOPPED if res is None else ERROR, res)
+        # The run ended. asyncio calls this with its Task and er: a
+        # StopIteration with the result, a CancelledError, or the Exception
+        # the run raised; send() with _RETURNED and a plain function's result.
+        # The outcome goes in the record. Nothing here may raise, not even on
+        # a full heap: the record would stay RUNNING and the scheduler skip it
+        # for ever (wall_s and _callback never raise; the ended hooks keep
+        # their own allocations off their essential path).
+        if task is _RETURNED:
+            state, res = DONE, er
         elif type(er) is StopIteration and task:
-            self._end(DONE, er.value)
+            state, res = DONE, er.value
+        elif isinstance(er, asyncio.CancelledError):
+            res = self.late
+            state = STOPPED if res is None else ERROR
         else:
-            self._end(ERROR, er)
-
-    def throw(self, exc):
-        return self.send(None, exc)
-
-    def send(self, _, exc=None):
-        t = self.t
-        c = self.coro
-        if c is None and exc is None and (t[TASK] is None or run_of(t[TASK]) is not self):
-            e = None  # stopped and started again before it began
-        else:
-            try:
-                if c is not None:
-                    return c.send(None) if exc is None else c.throw(exc)
-                if exc is not None:
-                    raise exc  # cancelled before it began
-                # The first step: a plain function runs here and now; a
-                # callable that gives a coroutine has it stepped.
-                fn = t[FN]
-                r = fn(*t[ARGS], **t[KWARGS])
-                if type(r) is not _GEN or type(fn) is _PLAIN:
-                    self._end(DONE, r)
-                else:
-                    self.coro = r
-                    self._begin(t[TASK])
-                    return r.send(None)
-            except _CAUGHT as e:  # a StopIteration from a plain function is an error
-                self(self.coro, e)
-        e = self.done
-        e.__traceback__ = None  # raised again and again: no traceback piles up
-        raise e
-
-    def _begin(self, task):
-        # The run's coroutine begins: its options' part
-        o = self.t[OPTS]
-        if o:
-            if o[_OPT_BEAT]:  # the run counts as beating at its start
-                self.beat = time.ticks_ms()
-            if o[_OPT_TIMEOUT]:
-                self.late = None  # its room now: fail() may come on a full heap
-                self.guard = asyncio.create_task(_overrun(task, o[_OPT_TIMEOUT]))
-
-    def _end(self, state, res):
-        # The run has ended: record how. Nothing here may raise, not even on a
-        # full heap: the record would stay RUNNING and the scheduler skip it
-        # for ever (wall_s and _callback never raise; the ended hooks keep their
-        # own allocations off their essential path).
+            state, res = ERROR, er
         t = self.t
         if self.coro:
             self.coro = None  # (only a stepped run has it: a new attribute allocates)
@@ -402,6 +375,46 @@ class _Run:
         t[TASK] = None  # frees the finished asyncio Task and this run
         for f in hooks.get("ended", ()):
             f(t)
+
+    def throw(self, exc):
+        return self.send(None, exc)
+
+    def send(self, _, exc=None):
+        t = self.t
+        c = self.coro
+        if c is None and exc is None and (t[TASK] is None or run_of(t[TASK]) is not self):
+            e = None  # stopped and started again before it began
+        else:
+            try:
+                if c is not None:
+                    return c.send(None) if exc is None else c.throw(exc)
+                if exc is not None:
+                    raise exc  # cancelled before it began
+                # The first step: a plain function runs here and now; a
+                # callable that gives a coroutine has it stepped.
+                fn = t[FN]
+                r = fn(*t[ARGS], **t[KWARGS])
+                if type(r) is not _GEN or type(fn) is _PLAIN:
+                    self(_RETURNED, r)
+                else:
+                    self.coro = r
+                    self._begin(t[TASK])
+                    return r.send(None)
+            except _CAUGHT as e:  # a StopIteration from a plain function is an error
+                self(self.coro, e)
+        e = self.done
+        e.__traceback__ = None  # raised again and again: no traceback piles up
+        raise e
+
+    def _begin(self, task):
+        # The run's coroutine begins: its options' part
+        o = self.t[OPTS]
+        if o:
+            if o[_OPT_BEAT]:  # the run counts as beating at its start
+                self.beat = time.ticks_ms()
+            if o[_OPT_TIMEOUT]:
+                self.late = None  # its room now: fail() may come on a full heap
+                self.guard = asyncio.create_task(_overrun(task, o[_OPT_TIMEOUT]))
 
 def run_of(task):
     # The run (a _Run: .t is its record) that asyncio Task task is, or None.

@@ -394,12 +394,12 @@ def new_schedule(name, due, every, runs=0, skipped=0):
     return [due, _seq, name, every, _LIVE, runs, skipped, aioctl.group().get(name)]
 
 
-def _fire(s, now, log):
+def _fire(s, now, log, due):
     # Starts the run that is due; False if the schedule has no next run.
     global handled
     handled += 1
     name = s[_S_NAME]
-    x = extras.get(name)
+    x = extras.get(name) if extras else None
     if x and x[_X_SPEC] and x[_X_AT] is None:
         lazy("aiowall").next_wall(s, x, now, True)  # it was waiting for the wall clock
         return True
@@ -426,8 +426,8 @@ def _fire(s, now, log):
     elif t[STATE] == RUNNING:
         # The last run has not finished: do not stack another on top.
         s[_S_SKIPPED] += 1
-    elif hooks.get("due", ()):
-        ran = hooks.get("due", ())[0](name, s)  # aiojob: it starts in turn (priority, max_concurrent)
+    elif due:
+        ran = due[0](name, s)  # aiojob: it starts in turn (priority, max_concurrent)
     else:
         aioctl.launch(t)  # first: if it fails (MemoryError), no run is counted
         s[_S_RUNS] += 1
@@ -469,8 +469,11 @@ def _pass(alog):
     wait = _NAP_MAX
     if extras:
         wait = lazy("aiowall").check_clock(now, wait)  # it checks the wall clock now and then
+    # Looked up once a pass, not at each start (a burst starts many)
+    due = hooks.get("due")  # aiojob's: its queue starts the runs
+    settle = aioheap.settle
+    s = aioheap.first()
     while True:
-        s = aioheap.first()
         if s is None or s[_S_DUE] > now and s[_S_FLAG] != _DEAD:
             break
         if s[_S_FLAG] == _DEAD:
@@ -480,11 +483,11 @@ def _pass(alog):
             # s stays first in the heap while it fires: if starting its run
             # fails (MemoryError), it goes back in order, still due.
             try:
-                again = _fire(s, now, alog)
+                again = _fire(s, now, alog, due)
             except BaseException:
-                aioheap.settle(s, True)
+                settle(s, True)
                 raise
-        aioheap.settle(s, again)
+        s = settle(s, again)
     for f in hooks.get("tick", ()):
         wait = f(alog, wait)  # aiojob: queued runs...; aiostore: saves
     s = aioheap.first()

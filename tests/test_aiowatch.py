@@ -242,9 +242,14 @@ import asyncio, time, micropython, aioctl, aioschedule, aiowatch
 from array import array
 arm = array("i", [0])   # n > 0: the n-th time aioctl reads the time, fill the heap
 class Clock:
-    # aioctl's time module, with the heap filled at a chosen reading
-    ticks_ms = time.ticks_ms
+    # aioctl's time module, with the heap filled at a chosen reading. Its
+    # ticks move 100 ms at each reading, so that aioctl reads the time at
+    # each start and end (it uses a reading again for 20 ms).
     ticks_diff = time.ticks_diff
+    step = 0
+    def ticks_ms(self):
+        Clock.step += 100
+        return time.ticks_add(time.ticks_ms(), Clock.step)
     def time(self):
         t = time.time()
         if arm[0] > 0:
