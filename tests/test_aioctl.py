@@ -309,6 +309,35 @@ def test_durations(mp):
 
 
 @pytest.mark.board
+def test_start_and_end_times_share_one_clock_reading_for_20_ms(mp):
+    # time.time() costs 60-80 us on an RP2040 (and allocates): a run's start
+    # and end read it once per 20 ms of ticks_ms. A stand-in time module
+    # counts the reads; its ticks are set by hand, also back past a wrap.
+    out = mp.run(
+        """
+        import time, aioctl
+        reads, tick = [0], [1000]
+        class Clock:
+            ticks_diff = time.ticks_diff
+            def ticks_ms(self):
+                return tick[0]
+            def time(self):
+                reads[0] += 1
+                return 1767225600 + reads[0]
+        aioctl.time = Clock()
+        seen = []
+        for t in (1000, 1005, 1019, 1020, 1039, 1040, 900):
+            tick[0] = t
+            seen.append(aioctl.wall_s() - 1767225600)
+        print(seen)
+        """
+    )
+    # 1000..1019 share the first reading; 1020 reads again (and 1039 shares
+    # it); 1040 reads; 900 (before the last read: ticks wrapped) reads
+    assert out.split("\n")[0] == "[1, 1, 1, 2, 2, 3, 4]", out
+
+
+@pytest.mark.board
 def test_board_time_module_int_time_and_8_tuple(mp):
     # Boards: time.time() is an int and localtime() an 8-tuple. A stand-in
     # time module (mp/tests/boardtime.py) behaves so; aioctl must not care.
@@ -786,6 +815,7 @@ def test_names_behave_as_a_dict_at_any_size(mp):
     assert out.splitlines() == ["{} 0 False False None 7 8", "KeyError k0", "KeyError k0", "True True {'a': 1} True"], out
 
 
+@pytest.mark.board
 def test_names_look_up_replace_and_remove_without_allocating(mp):
     # The scheduler relies on these on a full heap (a MemoryError between
     # two of its steps left a record half put). micropython.heap_lock()
