@@ -237,11 +237,12 @@ def aiotask(fn):
     return fn
 
 
-def _callback(cb, first, args, kwargs):
-    # on_stop/on_error: a callable is called and its value becomes the result;
-    # anything else is the result itself.
+def _callback(cb, first, t):
+    # on_stop/on_error of record t: a callable is called (with t's arguments)
+    # and its value becomes the result; anything else is the result itself.
     if not callable(cb):
         return cb
+    args, kwargs = t[ARGS], t[KWARGS]
     try:
         if not kwargs and len(args) < 2:
             # A call with no * or ** allocates nothing: on a full heap too
@@ -361,10 +362,9 @@ class _Run:
         else:
             if state == ERROR:
                 t[EXC] = res
-                on_error = t[OPTS] and t[OPTS][_OPT_ERROR]
-                if on_error is not None:
-                    res = _callback(on_error, res, t[ARGS], t[KWARGS])
-            elif isinstance(res, Exception):
+                if t[OPTS] and t[OPTS][_OPT_ERROR] is not None:
+                    res = _callback(t[OPTS][_OPT_ERROR], res, t)
+            elif res is not None and isinstance(res, Exception):
                 # An exception returned (asyncmd's tasks catch and return
                 # theirs): a failure too, shown and restarted as one.
                 state = ERROR
@@ -373,8 +373,8 @@ class _Run:
             t[RESULT] = res
             t[DONE_AT] = wall_s()
         t[TASK] = None  # frees the finished asyncio Task and this run
-        for f in hooks.get("ended", ()):
-            f(t)
+        if "ended" in hooks:
+            _any("ended", t)
 
     def throw(self, exc):
         return self.send(None, exc)
@@ -457,31 +457,34 @@ def _check_loop():
 
 
 def _task(t):
-    # A new run of t, as an asyncio Task (no __init__: quicker to make).
+    # A new run of record t, as an asyncio Task (a _Run has no __init__: it
+    # is quicker to make). Like every function a start goes through, it
+    # keeps its frame to 11 words (see aioschedule._pass): so t goes on to
+    # hold the run's coroutine, then its Task.
     r = _Run()
     r.t = t
-    fn = t[FN]
-    if type(fn) is _ASYNC:
+    if type(t[FN]) is _ASYNC:
         try:
-            task = asyncio.create_task(fn(*t[ARGS], **t[KWARGS]))
+            t = t[FN](*t[ARGS], **t[KWARGS])
         except Exception:
-            pass  # bad arguments (or a full heap): as for any other callable, the first step tells
-        else:
-            task.state = r
-            if t[OPTS]:
+            t = None  # bad arguments: as for any other callable, the first step tells
+        if t is not None:
+            t = asyncio.create_task(t)
+            t.state = r
+            if r.t[OPTS]:
                 try:
-                    r._begin(task)
+                    r._begin(t)
                 except MemoryError:
-                    _cancel(task)  # it never begins: the start fails as a whole
+                    _cancel(t)  # it never begins: the start fails as a whole
                     raise
-            return task
+            return t
     return asyncio.create_task(r)
 
 
 def _stopped(t):
     t[STATE] = STOPPED
     t[DONE_AT] = wall_s()
-    t[RESULT] = _callback(t[OPTS] and t[OPTS][_OPT_STOP], None, t[ARGS], t[KWARGS])
+    t[RESULT] = _callback(t[OPTS] and t[OPTS][_OPT_STOP], None, t)
 
 
 def launch(t, fresh=False):

@@ -19,6 +19,7 @@ _room_g = None  # a group, and a part with room in it (or an empty part)
 _room_h = None
 _first_g = None  # the group and part of the last first()
 _first_h = None
+_moved = False  # put() or drop() since the last first(): settle() looks again
 
 
 def _room():
@@ -35,7 +36,8 @@ def _room():
 
 def put(s):
     # Puts item s in the heap. On MemoryError nothing has changed.
-    global _room_g, _room_h, size
+    global _room_g, _room_h, size, _moved
+    _moved = True
     g, h = _room_g, _room_h
     if h is None or len(h) >= _PART or not h and len(g) >= _PART:
         g, h = _room_g, _room_h = _room()
@@ -63,44 +65,46 @@ def put(s):
 
 def first():
     # The earliest item (None: the heap is empty), for settle()
-    global _first_g, _first_h
+    return settle()
+
+
+def settle(s=None, again=False):
+    # s, the last first(), changed in place: it goes back in order (again)
+    # or leaves, then its part and group, if they no longer come before the
+    # two that follow them. Nothing allocates: each list had room. Returns
+    # first(), the next item: without s, only that (so the scheduler's pass
+    # makes one call an item).
+    global size, _first_g, _first_h, _moved
+    if s is not None:
+        g, h = _first_g, _first_h
+        if _moved and (h[0] is not s or g[0] is not h or heap[0] is not g):
+            # (rare) an item was put ahead of s since first()
+            if not again:
+                h.remove(s)
+                size -= 1
+            _order(h, g)
+        else:
+            heappop(h)
+            if again:
+                heappush(h, s)
+            else:
+                size -= 1
+            if not h:
+                heappop(g)
+            elif len(g) > 1 and (h > g[1] or len(g) > 2 and h > g[2]):
+                heappop(g)
+                heappush(g, h)
+            if not g:
+                heappop(heap)
+            elif len(heap) > 1 and (g > heap[1] or len(heap) > 2 and g > heap[2]):
+                heappop(heap)
+                heappush(heap, g)
+    _moved = False
     if not heap:
         return None
     g = _first_g = heap[0]
     h = _first_h = g[0]
     return h[0]
-
-
-def settle(s, again):
-    # s, the last first(), changed in place: it goes back in order (again)
-    # or leaves, then its part and group, if they no longer come before the
-    # two that follow them. Nothing allocates: each list had room. Returns
-    # first(): the next item (one call less for the scheduler's pass).
-    global size
-    g, h = _first_g, _first_h
-    if h[0] is not s or g[0] is not h or heap[0] is not g:
-        # (rare) an item was put ahead of s since first()
-        if not again:
-            h.remove(s)
-            size -= 1
-        _order(h, g)
-        return first()
-    heappop(h)
-    if again:
-        heappush(h, s)
-    else:
-        size -= 1
-    if not h:
-        heappop(g)
-    elif len(g) > 1 and (h > g[1] or len(g) > 2 and h > g[2]):
-        heappop(g)
-        heappush(g, h)
-    if not g:
-        heappop(heap)
-    elif len(heap) > 1 and (g > heap[1] or len(heap) > 2 and g > heap[2]):
-        heappop(heap)
-        heappush(heap, g)
-    return first()
 
 
 def _order(h, g):
@@ -125,7 +129,8 @@ def items():
 def drop(gone):
     # Removes the items for which gone(item) is true (no list grows: each
     # keeps fewer items than it had).
-    global size, _room_g, _room_h
+    global size, _room_g, _room_h, _moved
+    _moved = True
     size = k = 0
     for g in heap:
         n = 0

@@ -5,6 +5,7 @@
 # due and puts each repeating schedule back at due + repeat, so repeats never
 # drift.
 
+import gc
 import sys
 import time
 import asyncio
@@ -133,6 +134,10 @@ _pending = []
 parked = {}  # name -> schedule set aside by aioctl.stop(), for aioctl.start()
 extras = {}  # name -> options of the schedules that have any (see _X_*)
 handled = 0  # due starts handled (aiostore saves when this or changes grows)
+idle_gc = True  # schedule_loop collects garbage while idle (see _pass)
+_swept = 0  # handled at its last collection
+_SWEEP_AFTER = const(64)  # starts handled before it collects again
+_IDLE = const(100)  # ms to the next start that leave time for a collection
 t0 = None  # now_ms() when schedule_loop first started (a _PENDING due time counts from it)
 _seq = 0
 _dead = 0  # dead schedules in the heap (aioheap)
@@ -395,44 +400,66 @@ def new_schedule(name, due, every, runs=0, skipped=0):
 
 
 def _fire(s, now, log, due):
-    # Starts the run that is due; False if the schedule has no next run.
+    # Starts the run that is due; False if the schedule has no next run. A
+    # schedule with options (extras) has more to do: _fire_x().
     global handled
     handled += 1
-    name = s[_S_NAME]
-    x = extras.get(name) if extras else None
-    if x and x[_X_SPEC] and x[_X_AT] is None:
+    if extras and s[_S_NAME] in extras:
+        return _fire_x(s, now, log, due)
+    _start(s, log, due)
+    every = s[_S_EVERY]
+    if not every:
+        s[_S_FLAG] = _OVER
+        return False
+    # Due again one period later. If the loop was blocked past more due
+    # times, those starts collapse into this one and the grid stays.
+    n = (now - s[_S_DUE]) // every  # the due times it passed
+    s[_S_SKIPPED] += n
+    s[_S_DUE] += (n + 1) * every
+    return True
+
+
+def _start(s, log, due):
+    # Starts the due run of schedule s, or counts it skipped. True if it
+    # started (or aiojob's queue took it).
+    t = s[_S_TASK]
+    if t is None:
+        # The record itself, not a look-up by name at each start: a task
+        # keeps its record until aioctl.delete() or reset(), which remove
+        # its schedule.
+        t = s[_S_TASK] = aioctl.group().get(s[_S_NAME])
+        if t is None:
+            if log:
+                log.warning("[%s] is due but is not an aioctl task", s[_S_NAME])
+            s[_S_SKIPPED] += 1
+            return False
+    if t[STATE] == RUNNING:
+        s[_S_SKIPPED] += 1  # the last run has not finished: do not stack another on top
+        return False
+    if due:
+        return due[0](s[_S_NAME], s)  # aiojob: it starts in turn (priority, max_concurrent)
+    aioctl.launch(t)  # first: if it fails (MemoryError), no run is counted
+    s[_S_RUNS] += 1
+    return True
+
+
+def _fire_x(s, now, log, due):
+    # _fire() of a schedule with options
+    x = extras[s[_S_NAME]]
+    if x[_X_SPEC] and x[_X_AT] is None:
         lazy("aiowall").next_wall(s, x, now, True)  # it was waiting for the wall clock
         return True
     nxt = None
-    if x and x[_X_SPEC]:
+    if x[_X_SPEC]:
         # Its next start first, on copies: that allocates, and on a full heap
         # it fails before this start is made or counted (the pass tries this
         # one again, and would count it twice).
         nxt, xn = s[:], x[:]
         lazy("aiowall").next_wall(nxt, xn, now)
         nxt[_S_SKIPPED] -= s[_S_SKIPPED]  # the starts it collapsed into this one
-    # The record itself, not a look-up by name at each start: a task keeps
-    # its record until aioctl.delete() or reset(), which remove its schedule.
-    t = s[_S_TASK]
-    if t is None:
-        t = s[_S_TASK] = aioctl.group().get(name)
-    ran = False
-    if x and x[_X_GRACE] is not None and now - s[_S_DUE] > max(x[_X_GRACE], _LATE):
+    if x[_X_GRACE] is not None and now - s[_S_DUE] > max(x[_X_GRACE], _LATE):
         s[_S_SKIPPED] += 1  # missed by more than its grace: dropped (misfire rule)
-    elif t is None:
-        s[_S_SKIPPED] += 1
-        if log:
-            log.warning("[%s] is due but is not an aioctl task", name)
-    elif t[STATE] == RUNNING:
-        # The last run has not finished: do not stack another on top.
-        s[_S_SKIPPED] += 1
-    elif due:
-        ran = due[0](name, s)  # aiojob: it starts in turn (priority, max_concurrent)
-    else:
-        aioctl.launch(t)  # first: if it fails (MemoryError), no run is counted
-        s[_S_RUNS] += 1
-        ran = True
-    if ran and x and x[_X_LEFT] is not None:
+    elif _start(s, log, due) and x[_X_LEFT] is not None:
         x[_X_LEFT] -= 1
         if not x[_X_LEFT]:
             s[_S_FLAG] = _OVER
@@ -443,42 +470,39 @@ def _fire(s, now, log, due):
         x[_X_AT] = xn[_X_AT]
         x[_X_BASE] = xn[_X_BASE]
         return True
-    if x:
-        x[_X_AT] = None  # a wall-clock first start is done: an interval from now on
+    x[_X_AT] = None  # a wall-clock first start is done: an interval from now on
     every = s[_S_EVERY]
     if not every:
         s[_S_FLAG] = _OVER
         return False
-    # Due again one period later. If the loop was blocked past more due
-    # times, those starts collapse into this one and the grid stays.
-    base_ms = x[_X_BASE] if x else s[_S_DUE]
-    n = (now - base_ms) // every + 1
+    # As in _fire(), on the due time without the jitter; then this start's jitter
+    n = (now - x[_X_BASE]) // every + 1
     s[_S_SKIPPED] += n - 1
-    s[_S_DUE] = base_ms + n * every
-    if x:
-        base(s, x)
+    s[_S_DUE] = x[_X_BASE] + n * every
+    base(s, x)
     return True
 
 
 def _pass(alog):
     # One pass of schedule_loop: starts what is due; returns how long it may
     # sleep (ms).
-    global _dead
+    global _dead, _swept
     sys.modules.pop("aiospec", None)  # the schedules are made: its RAM back
     now = now_ms()
     wait = _NAP_MAX
     if extras:
         wait = lazy("aiowall").check_clock(now, wait)  # it checks the wall clock now and then
     # Looked up once a pass, not at each start (a burst starts many)
+    done = handled
     due = hooks.get("due")  # aiojob's: its queue starts the runs
     settle = aioheap.settle
     s = aioheap.first()
-    while True:
-        if s is None or s[_S_DUE] > now and s[_S_FLAG] != _DEAD:
-            break
+    while s is not None:
         if s[_S_FLAG] == _DEAD:
             _dead -= 1
             again = False
+        elif s[_S_DUE] > now:
+            break
         else:
             # s stays first in the heap while it fires: if starting its run
             # fails (MemoryError), it goes back in order, still due.
@@ -492,6 +516,15 @@ def _pass(alog):
         wait = f(alog, wait)  # aiojob: queued runs...; aiostore: saves
     s = aioheap.first()
     if s is not None:
+        if handled - _swept >= _SWEEP_AFTER and wait >= _IDLE and s[_S_DUE] - now_ms() >= _IDLE and idle_gc:
+            # Garbage collected now, while there is time, not by an
+            # allocation in the middle of the next starts (a collection of
+            # a full heap took 15 ms on an RP2040, emulated). Once the runs
+            # this pass started have begun: the next pass, 1 ms on.
+            if handled != done:
+                return 1
+            gc.collect()
+            _swept = handled
         wait = max(0, min(wait, s[_S_DUE] - now_ms()))
         if wait > 20:
             # A long sleep can end late (Linux lets poll() overrun by

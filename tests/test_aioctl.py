@@ -856,3 +856,37 @@ def test_names_look_up_replace_and_remove_without_allocating(mp):
         """
     )
     assert out.split("\n")[0] == "[True, True, True, True] 5 False 299", out
+
+
+@pytest.mark.board
+def test_a_frame_over_11_words_is_allocated_at_each_call(mp):
+    # What test_layers' start-path test relies on, on each interpreter: a
+    # frame of 11 words (8 locals and stack, and a try block's 3) stays on
+    # the C stack; one of 12 is allocated on the heap while the call lasts.
+    out = mp.run(
+        """
+        import gc
+        def eleven(a):
+            try:
+                b = gc.mem_alloc()
+            except Exception:
+                pass
+            return b
+        def twelve(a):
+            try:
+                b = gc.mem_alloc()
+            except Exception:
+                pass
+            c = 1
+            return b
+        before = 0  # (a global made in the loop would take RAM there)
+        for f in (eleven, twelve):
+            gc.collect()
+            gc.disable()
+            before = gc.mem_alloc()
+            print(f(1) - before)
+            gc.enable()
+        """
+    )
+    eleven, twelve = [int(x) for x in out.split()[:2]]
+    assert eleven == 0 and twelve >= 48, out

@@ -1038,3 +1038,40 @@ def test_inputs_that_crashed_the_interpreter(mp):
     assert lines[4] == "TypeError cron: 7 is not a cron string"
     assert "job: status: done @" in lines[5]
     assert lines[-1] == "alive"
+
+
+IDLE_GC = """
+import asyncio, aioctl, aioschedule
+began, collects = [], []
+class GC:  # a stand-in for the gc module: when did schedule_loop collect?
+    def collect(self):
+        collects.append(len(began))
+aioschedule.gc = GC()
+aioschedule.idle_gc = %s
+async def job(i):
+    began.append(i)
+async def main():
+    for i in range(%d):
+        aioctl.add(job, i, name="j%%d" %% i)
+        aioschedule.schedule("j%%d" %% i, start_in=0.05, repeat=%s)
+    aioctl.add(aioschedule.schedule_loop)
+    await asyncio.sleep_ms(400)
+    print("began", len(began), "collects", collects)
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("on, n, every, want", [
+    (True, 70, 1, [70]),  # once, after the 70 runs began, before the next start 1 s on
+    (True, 40, 1, []),  # fewer than 64 starts since the loop began
+    (False, 70, 1, []),  # idle_gc off
+    (True, 70, 0.08, []),  # never 100 ms idle: 5 bursts of 70, no collection
+], ids=["collects", "few", "off", "busy"])
+def test_the_loop_collects_garbage_while_idle_after_the_runs_began(mp, on, n, every, want):
+    out = mp.run(IDLE_GC % (on, n, every))
+    began = int(out.split()[1])
+    assert out.split("\n")[0].endswith("collects %s" % want), out
+    if every < 1:
+        assert began >= n  # (how many bursts depends on the machine's load)
+    else:
+        assert began == n

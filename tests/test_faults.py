@@ -200,14 +200,14 @@ aioschedule.schedule_loop = schedule_loop
 SKIP = """
 import aioschedule
 _fire = aioschedule._fire
-def fire(s, now, log):
+def fire(s, now, log, due):
     # broken: starts missed while the loop was down are dropped, not run once
     if s[3] and now - s[0] > 15:
         n = (now - s[0]) // s[3] + 1
         s[6] += n
         s[0] += n * s[3]
         return True
-    return _fire(s, now, log)
+    return _fire(s, now, log, due)
 aioschedule._fire = fire
 """
 

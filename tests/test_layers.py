@@ -161,3 +161,45 @@ def test_hooks_are_attached_once_in_order(mp):
         print(len(aioctl.hooks.get("clocked", ())), len(aioctl.hooks.get("ended", ())), aioctl.hooks.get("nothing", ()))
         """)
     assert out.split() == ["True", "True", "5", "2", "()"]  # clocked: aiostore 1, aiowatch 2, aiojob 2
+
+
+# The functions every scheduled start and every run's end goes through. A
+# function whose frame (locals and stack, plus 3 words per try block) is
+# over 11 words has it allocated on the heap at each call, and freed at its
+# return (test_a_frame_over_11_words_is_allocated_at_each_call): on an
+# RP2040 that cost 10-17 us a call.
+START_PATH = {"aioctl": ("launch", "_task", "__call__", "wall_s"), "aioschedule": ("_fire", "_start"),
+              "aioheap": ("settle", "first")}
+
+
+def frames(mod):
+    # {code block name: words of frame} of lib module mod, from the 64-bit
+    # interpreter's bytecode dump (-v -v): the compiler's figures, the same
+    # in every port and in mpy-cross
+    from conftest import UNIX64, hosttools
+
+    exe = UNIX64.require().exe
+    p = hosttools.run_mp(["-v", "-v", "-c", "import " + mod], path=[LIB], timeout=60, exe=exe)
+    out, name, words = {}, None, None
+    for line in p.stdout.splitlines():
+        m = re.match(r"File (\S+), code block '([^']*)'", line)
+        if m:
+            name = m.group(2) if m.group(1).endswith("/%s.py" % mod) else None
+        m = re.match(r"\((N_STATE|N_EXC_STACK) (\d+)\)", line)
+        if m and name:
+            if m.group(1) == "N_STATE":
+                words = int(m.group(2))
+            else:
+                out.setdefault(name, []).append(words + 3 * int(m.group(2)))
+    return out
+
+
+def test_the_start_path_keeps_its_frames_off_the_heap():
+    big = []
+    for mod, names in START_PATH.items():
+        got = frames(mod)
+        for n in names:
+            assert len(got.get(n, ())) == 1, "%s.%s: %r code blocks of that name" % (mod, n, got.get(n))
+            if got[n][0] > 11:
+                big.append("%s.%s: %d words" % (mod, n, got[n][0]))
+    assert not big, big
