@@ -179,7 +179,9 @@ def row_lateness(n, span, base, lib):
     starts = len(flat(lib[0][0]))
     target = "p99 ≤ max(1.3 × asyncio's, asyncio's + 2 ms)"
     good = lp <= limit and not missing
-    if n == 20:
+    if n == 20 and TIER != "pico":
+        # the unix ports' floor (ticks_ms); on the Pico 20 starts take
+        # 8 ms even in plain asyncio: there the ratio alone counts
         target += "; median ≤ 1 ms, p99 ≤ 3 ms"
         good = good and lm <= 1 and lp <= 3
     runs = len(lib)
