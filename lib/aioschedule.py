@@ -492,8 +492,8 @@ def _pass(alog):
     wait = _NAP_MAX
     if extras:
         wait = lazy("aiowall").check_clock(now, wait)  # it checks the wall clock now and then
+    fired = handled  # (before this pass)
     # Looked up once a pass, not at each start (a burst starts many)
-    done = handled
     due = hooks.get("due")  # aiojob's: its queue starts the runs
     settle = aioheap.settle
     s = aioheap.first()
@@ -516,12 +516,12 @@ def _pass(alog):
         wait = f(alog, wait)  # aiojob: queued runs...; aiostore: saves
     s = aioheap.first()
     if s is not None:
-        if handled - _swept >= _SWEEP_AFTER and wait >= _IDLE and s[_S_DUE] - now_ms() >= _IDLE and idle_gc:
+        if idle_gc and handled - _swept >= _SWEEP_AFTER and wait >= _IDLE and s[_S_DUE] - now_ms() >= _IDLE:
             # Garbage collected now, while there is time, not by an
             # allocation in the middle of the next starts (a collection of
             # a full heap took 15 ms on an RP2040, emulated). Once the runs
             # this pass started have begun: the next pass, 1 ms on.
-            if handled != done:
+            if handled != fired:
                 return 1
             gc.collect()
             _swept = handled

@@ -1061,6 +1061,7 @@ asyncio.run(main())
 """
 
 
+@pytest.mark.board
 @pytest.mark.parametrize("on, n, every, want", [
     (True, 70, 1, [70]),  # once, after the 70 runs began, before the next start 1 s on
     (True, 40, 1, []),  # fewer than 64 starts since the loop began
