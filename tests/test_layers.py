@@ -167,7 +167,7 @@ def test_hooks_are_attached_once_in_order(mp):
 # function whose frame (locals and stack, plus 3 words per try block) is
 # over 11 words has it allocated on the heap at each call, and freed at its
 # return (test_a_frame_over_11_words_is_allocated_at_each_call): on an
-# RP2040 that cost 10-17 us a call.
+# emulated RP2040 that cost 8-17 us a call.
 START_PATH = {"aioctl": ("launch", "_task", "__call__", "wall_s"), "aioschedule": ("_fire", "_start"),
               "aioheap": ("settle", "first")}
 
