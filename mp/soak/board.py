@@ -130,7 +130,7 @@ def arr(t="H", n=_N):
 
 
 R = arr("i")  # runs, counted inside the task
-A = arr()  # planned: failures raised, overruns begun, hangs begun; self: starts asked for
+A = arr()  # planned: failures raised, overruns begun (tmo: or held past the timeout), hangs begun; self: starts asked for
 B = arr()  # retries (runs that were one)
 C = arr()  # retry: failures in a row; plain, self2, slow7: starts by the conductor
 D = arr()  # conductor's stops; retry: failures with no retry left; tmo2: planned failures
@@ -283,7 +283,13 @@ async def job(i):
                 await sleep(5000)  # the timeout cancels it
             finally:
                 G[i] = 0
-        await sleep(20 if j < 5 else 100 + rnd(200))
+        try:
+            await sleep(20 if j < 5 else 100 + rnd(200))
+        except asyncio.CancelledError:
+            # tmo0-2: a run the loop held up (the planned stall) past its
+            # timeout is cancelled here: it overran too
+            A[i] += j > 2
+            raise
         if fail:
             e = Planned()  # first: on a full heap (hog) a MemoryError instead
             D[i] += j == 5  # tmo2: planned failures raised
