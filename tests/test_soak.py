@@ -32,12 +32,12 @@ def soak(tier, capsys, *args):
 
 def test_soak_quick_mpy(tier, capsys):
     out, rows = soak(tier, capsys)
-    assert re.search(r"^soak: 20 s, modules \.mpy, heap 112K, .*; started ", out, re.M), out[-2000:]
+    assert re.search(r"^soak: 20 s, modules \.mpy, heap 116K, .*; started ", out, re.M), out[-2000:]
 
 
 def test_soak_hog_quick_mpy(tier, capsys):
     out, rows = soak(tier, capsys, "--hog")
-    assert re.search(r"^soak: 20 s, modules \.mpy, heap 126K, .*; started .*; hog: ", out, re.M), out[-2000:]
+    assert re.search(r"^soak: 20 s, modules \.mpy, heap 130K, .*; started .*; hog: ", out, re.M), out[-2000:]
     for what in ("loops (sl, wl) never died", "records RUNNING with no live run", "hog spikes",
                  "Task exception wasn't retrieved", "runs in task + failed starts = scheduler's runs"):
         assert [r for r in rows if what in r and r.rstrip().endswith("| ok     |")], what + "\n" + out
