@@ -208,8 +208,10 @@ def utc(date):
 
 
 def near(t, lo, hi, what):
+    # t: whole seconds as printed (truncated), so it may be up to 1 s under
+    # the instant lo stands for
     fmt = lambda x: time.strftime("%H:%M:%S", time.gmtime(x))
-    assert lo <= t <= hi, "%s: %s is not in %s..%s (UTC)" % (what, fmt(t), fmt(lo), fmt(hi))
+    assert int(lo) <= t <= hi, "%s: %s is not in %s..%s (UTC)" % (what, fmt(t), fmt(lo), fmt(hi))
 
 
 def match_lines(lines, patterns, transcript):
